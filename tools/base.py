@@ -1,0 +1,96 @@
+"""The tool contract: typed arguments, an async run, a result with the exact text the model sees."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class ToolError(Exception):
+    """A failure the model should read and recover from (bad path, no match, ...)."""
+
+
+class Args(BaseModel):
+    """Base for tool arguments; unknown keys are an error the model can fix."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class ToolResult:
+    """What a tool returns: `text` is exactly what the model sees; `data` is for UI and log."""
+
+    text: str
+    is_error: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Approval:
+    """What a tool call would do that needs the user's consent."""
+
+    kind: str  # "command" | "write" | "overwrite"
+    summary: str  # one line shown to the user, e.g. the command
+    pattern: str = ""  # what "always allow" would remember (e.g. the command's first word)
+
+
+@dataclass
+class ToolContext:
+    """Per-session facts a tool may use; tools never reach into the agent."""
+
+    root: Path
+    cache_dir: Path | None = None
+    shell_env: dict[str, str] | None = None
+    default_timeout: float = 120.0
+    syntax_gate: str = "reject"  # "reject" | "warn" | "off"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Tool:
+    """A model-facing tool: subclasses set name, description, Params and implement run."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Params: ClassVar[type[Args]] = Args
+    read_only: ClassVar[bool] = True
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI function schema for this tool."""
+        params = self.Params.model_json_schema()
+        params.pop("title", None)
+        for prop in params.get("properties", {}).values():
+            prop.pop("title", None)
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": params},
+        }
+
+    def parse(self, raw: dict[str, Any]) -> Args:
+        """Validate raw JSON arguments; raise ToolError with a message the model can act on."""
+        try:
+            return self.Params.model_validate(raw)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+                problems.append(f"{loc}: {err['msg']}")
+            fields = ", ".join(self.Params.model_fields)
+            raise ToolError(
+                f"bad arguments for {self.name}: " + "; ".join(problems) + f". Expected fields: {fields}."
+            ) from None
+
+    def approval(self, args: Args, ctx: ToolContext) -> Approval | None:
+        """What this call needs approved, or None when it is safe to run."""
+        return None
+
+    async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+        """Execute the tool."""
+        raise NotImplementedError
+
+    def describe_call(self, args: dict[str, Any]) -> str:
+        """A short label for UI and eviction stubs, e.g. `read_symbol auth.py:login`."""
+        first = next(iter(args.values()), "") if args else ""
+        text = str(first).splitlines()[0] if str(first) else ""
+        return f"{self.name} {text[:80]}".strip()
