@@ -1,0 +1,232 @@
+"""Persistent per-repository symbol index: built once, refreshed incrementally by size and mtime."""
+from __future__ import annotations
+
+import hashlib
+import marshal
+import multiprocessing
+import os
+import subprocess
+import tempfile
+import threading
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable
+
+from tools.languages import language_for
+from tools.paths import is_binary
+from tools.rg import rg_path
+
+from .tags import Sym, extract
+
+VERSION = 4
+MAX_BYTES = 1_000_000
+MAX_LINE = 5_000
+POOL_MIN_FILES = 200
+CHUNK = 48
+Progress = Callable[[int, int], None]
+# rel path -> (size, mtime_ns, lang, symbols as plain tuples or None, note)
+Entry = tuple[int, int, str, list[tuple] | None, str]
+
+
+def default_cache_dir() -> Path:
+    """The user cache folder for pith."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("pith"))
+
+
+def list_files(root: Path) -> tuple[list[str], dict[str, int]]:
+    """Files ripgrep would search (respects .gitignore) with a known grammar, and all their folders' mtimes."""
+    proc = subprocess.run([rg_path(), "--files", "--no-messages"], cwd=root,
+                          capture_output=True, check=False)
+    names = [n.replace(os.sep, "/") for n in proc.stdout.decode("utf-8", "surrogateescape").splitlines()]
+    dirs = {""}
+    for name in names:
+        folder = name.rpartition("/")[0]
+        while folder not in dirs:
+            dirs.add(folder)
+            folder = folder.rpartition("/")[0]
+    return sorted(n for n in names if language_for(n)), _dir_mtimes(root, dirs)
+
+
+def _dir_mtimes(root: Path, dirs: set[str] | dict[str, int]) -> dict[str, int]:
+    """mtime_ns of each folder (relative to root); -1 when it is gone."""
+    out = {}
+    for folder in dirs:
+        try:
+            out[folder] = os.stat(os.path.join(root, folder)).st_mtime_ns
+        except OSError:
+            out[folder] = -1
+    return out
+
+
+def scan_file(root: str, rel: str, lang: str) -> tuple[str, Entry]:
+    """Read and tag one file; never raises (problems become the entry's note)."""
+    path = os.path.join(root, rel)
+    try:
+        st = os.stat(path)
+        if st.st_size > MAX_BYTES:
+            return rel, (st.st_size, st.st_mtime_ns, lang, None, "too large (>1 MB)")
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        return rel, (0, 0, lang, None, f"unreadable: {exc.strerror}")
+    if is_binary(data):
+        return rel, (st.st_size, st.st_mtime_ns, lang, None, "binary")
+    if data and max(map(len, data.split(b"\n"))) > MAX_LINE:
+        return rel, (st.st_size, st.st_mtime_ns, lang, None, "minified (very long lines)")
+    syms, has_error = extract(lang, data)
+    note = "syntax errors (outline may be partial)" if has_error else ""
+    return rel, (st.st_size, st.st_mtime_ns, lang, [tuple(s) for s in syms], note)
+
+
+def scan_chunk(root: str, items: list[tuple[str, str]]) -> list[tuple[str, Entry]]:
+    """Worker entry point: tag a chunk of files."""
+    return [scan_file(root, rel, lang) for rel, lang in items]
+
+
+class SymbolIndex:
+    """Symbols of every indexed file of one repository, with a name lookup."""
+
+    def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
+        """Bind to a root; nothing is read until refresh()."""
+        self.root = Path(os.path.realpath(root))
+        digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:16]
+        self.path = (cache_dir or default_cache_dir()) / "symbols" / f"{digest}.marshal"
+        self.files: dict[str, Entry] = {}
+        self.dirs: dict[str, int] = {}
+        self._by_name: dict[str, list[tuple[str, int]]] | None = None
+        self._loaded = False
+        self.lock = threading.RLock()
+
+    def _load(self) -> None:
+        """Read the stored index if it matches this version and root."""
+        self._loaded = True
+        try:
+            data = marshal.loads(self.path.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return
+        if isinstance(data, dict) and data.get("version") == VERSION and data.get("root") == str(self.root):
+            self.files, self.dirs = data["files"], data["dirs"]
+
+    def _save(self) -> None:
+        """Write the index atomically (temp file + rename)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        blob = marshal.dumps({"version": VERSION, "root": str(self.root), "files": self.files,
+                             "dirs": self.dirs})
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".idx-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, self.path)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+
+    def refresh(self, on_progress: Progress | None = None, workers: int | None = None) -> int:
+        """Bring the index up to date with the tree; returns how many files were (re)tagged."""
+        with self.lock:
+            if not self._loaded:
+                self._load()
+            if self.dirs and _dir_mtimes(self.root, self.dirs) == self.dirs:
+                current, dirs = list(self.files), self.dirs  # no file added or removed
+            else:
+                current, dirs = list_files(self.root)
+            stale = [rel for rel in current if self._changed(rel)]
+            removed = set(self.files) - set(current)
+            changed_dirs = dirs != self.dirs
+            self.dirs = dirs
+            for rel in removed:
+                del self.files[rel]
+            if stale:
+                self._scan(stale, on_progress, workers)
+            if stale or removed:
+                self._by_name = None
+            if stale or removed or changed_dirs:
+                self._save()
+            return len(stale)
+
+    def _changed(self, rel: str) -> bool:
+        """Whether a file differs (size or mtime) from its entry."""
+        entry = self.files.get(rel)
+        try:
+            st = os.stat(os.path.join(self.root, rel))
+        except OSError:
+            return entry is not None
+        return entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns
+
+    def _scan(self, rels: list[str], on_progress: Progress | None, workers: int | None) -> None:
+        """Tag files, in a process pool when there are many and more than one core."""
+        items = [(rel, language_for(rel) or "") for rel in rels]
+        total = len(items)
+        workers = workers if workers is not None else (os.cpu_count() or 1)
+        if workers > 1 and total >= POOL_MIN_FILES:
+            self._scan_pool(items, on_progress, workers)
+            return
+        for done, (rel, lang) in enumerate(items, 1):
+            self.files[rel] = scan_file(str(self.root), rel, lang)[1]
+            if on_progress and (done % 100 == 0 or done == total):
+                on_progress(done, total)
+
+    def _scan_pool(self, items: list[tuple[str, str]], on_progress: Progress | None, workers: int) -> None:
+        """Tag chunks of files across processes, reporting progress per chunk."""
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
+        done = 0
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            futures = [pool.submit(scan_chunk, str(self.root), chunk) for chunk in chunks]
+            for fut in as_completed(futures):
+                for rel, entry in fut.result():
+                    self.files[rel] = entry
+                    done += 1
+                if on_progress:
+                    on_progress(done, len(items))
+
+    def refresh_file(self, rel: str) -> Entry | None:
+        """Re-tag one file if it changed (cheap check before reading a symbol); None if not indexed."""
+        with self.lock:
+            if not self._loaded:
+                self._load()
+            lang = language_for(rel)
+            if lang is None:
+                return None
+            if self._changed(rel):
+                if not os.path.exists(os.path.join(self.root, rel)):
+                    self.files.pop(rel, None)
+                    self._by_name = None
+                    return None
+                self.files[rel] = scan_file(str(self.root), rel, lang)[1]
+                self._by_name = None
+            return self.files.get(rel)
+
+    def symbols(self, rel: str) -> list[Sym]:
+        """Symbols of one indexed file (empty when skipped or unknown)."""
+        entry = self.files.get(rel)
+        return [Sym(*t) for t in entry[3]] if entry and entry[3] else []
+
+    def by_name(self) -> dict[str, list[tuple[str, int]]]:
+        """Map from a symbol's short name to (path, index) pairs, built lazily."""
+        with self.lock:
+            if self._by_name is None:
+                table: dict[str, list[tuple[str, int]]] = {}
+                for rel, entry in self.files.items():
+                    for i, t in enumerate(entry[3] or ()):
+                        table.setdefault(t[0], []).append((rel, i))
+                self._by_name = table
+            return self._by_name
+
+
+_INDEXES: dict[tuple[str, str], SymbolIndex] = {}
+_GUARD = threading.Lock()
+
+
+def get_index(root: Path, cache_dir: Path | None = None, on_progress: Progress | None = None,
+              refresh: bool = True) -> SymbolIndex:
+    """The shared, up-to-date index for a root (one per root and cache folder per process)."""
+    key = (os.path.realpath(root), str(cache_dir or ""))
+    with _GUARD:
+        index = _INDEXES.get(key)
+        if index is None:
+            index = _INDEXES[key] = SymbolIndex(Path(key[0]), cache_dir)
+    if refresh:
+        index.refresh(on_progress)
+    return index

@@ -1,0 +1,111 @@
+"""Outlines: a file's nested symbols with line ranges, or a compact map of a folder."""
+from __future__ import annotations
+
+from .index import SymbolIndex
+from .tags import CONTAINERS, FUNCTIONS, Sym
+
+MAX_FILE_ENTRIES = 300
+FOLDER_BUDGET = 2_000  # characters, roughly 500 tokens
+NAMES_PER_FILE = 12
+MINOR = {"constant", "variable", "macro", "prototype"}
+
+
+def _depth(syms: list[Sym], i: int) -> int:
+    """Nesting depth of symbol i."""
+    depth = 0
+    while syms[i].parent >= 0:
+        i = syms[i].parent
+        depth += 1
+    return depth
+
+
+def file_outline(index: SymbolIndex, rel_path: str) -> str:
+    """Nested outline of one file: `start-end  signature  · kind`, capped."""
+    entry = index.files.get(rel_path)
+    syms = index.symbols(rel_path)
+    lang = entry[2] if entry else "?"
+    head = f"{rel_path} ({lang}, {len(syms)} symbols)"
+    if entry and entry[4]:
+        head += f" [{entry[4]}]"
+    if not syms:
+        return head + "\n(no definitions found; use read_lines to view the file)"
+    width = len(f"{syms[-1].end_line}") * 2 + 1
+    out = [head]
+    for i, sym in enumerate(syms[:MAX_FILE_ENTRIES]):
+        span = f"{sym.start_line}-{sym.end_line}"
+        out.append(f"{span:>{width}}  {'  ' * _depth(syms, i)}{sym.signature}  · {sym.kind}")
+    if len(syms) > MAX_FILE_ENTRIES:
+        out.append(f"[cut: {len(syms) - MAX_FILE_ENTRIES} more symbols (cap {MAX_FILE_ENTRIES}). Narrow with "
+                   f"read_symbol('{rel_path}:Class', skeleton=true) for one class.]")
+    return "\n".join(out)
+
+
+def _file_summary(syms: list[Sym]) -> str:
+    """Top-level names of a file: containers with member counts, functions with ()."""
+    members: dict[int, int] = {}
+    for sym in syms:
+        if sym.parent >= 0:
+            members[sym.parent] = members.get(sym.parent, 0) + 1
+    names = []
+    for i, sym in enumerate(syms):
+        if sym.parent >= 0 or sym.kind in MINOR:
+            continue
+        if sym.kind in CONTAINERS:
+            names.append(f"{sym.name}({members.get(i, 0)})" if members.get(i) else sym.name)
+        else:
+            names.append(sym.name + "()" if sym.kind in FUNCTIONS else sym.name)
+    if len(names) > NAMES_PER_FILE:
+        names = names[:NAMES_PER_FILE] + [f"+{len(names) - NAMES_PER_FILE} more"]
+    return ", ".join(names)
+
+
+def _detail_lines(index: SymbolIndex, paths: list[str], prefix: str) -> list[str]:
+    """One `file: names` line per path."""
+    out = []
+    for path in paths:
+        summary = _file_summary(index.symbols(path)) or f"({index.files[path][4] or 'no definitions'})"
+        out.append(f"{path[len(prefix):]}: {summary}")
+    return out
+
+
+def _fit(lines: list[str], budget: int) -> tuple[list[str], int]:
+    """The longest prefix of lines within a character budget, and how many were dropped."""
+    used = 0
+    for n, line in enumerate(lines):
+        used += len(line) + 1
+        if used > budget:
+            return lines[:n], len(lines) - n
+    return lines, 0
+
+
+def folder_outline(index: SymbolIndex, rel_dir: str) -> str:
+    """A compact map of a folder within a character budget: files with top-level names, then subfolders."""
+    prefix = "" if rel_dir in ("", ".") else rel_dir.rstrip("/") + "/"
+    paths = sorted(p for p in index.files if p.startswith(prefix))
+    if not paths:
+        return f"{rel_dir}: no source files with symbol support here (use grep or list the folder)"
+    total = sum(len(index.files[p][3] or ()) for p in paths)
+    head = (f"{prefix or './'} ({len(paths)} files, {total} symbols; top-level names, "
+            "Class(n) = n members, f() = function)")
+    detail = _detail_lines(index, paths, prefix)
+    if sum(len(line) + 1 for line in detail) <= FOLDER_BUDGET:
+        return "\n".join([head, *detail])
+    direct = [p for p in paths if "/" not in p[len(prefix):]]
+    subs: dict[str, list[str]] = {}
+    for p in paths:
+        if "/" in p[len(prefix):]:
+            subs.setdefault(p[len(prefix):].split("/")[0], []).append(p)
+    sub_lines = [f"{name}/  ({len(ps)} files, {sum(len(index.files[p][3] or ()) for p in ps)} symbols)"
+                 for name, ps in sorted(subs.items())]
+    sub_lines, sub_cut = _fit(sub_lines, FOLDER_BUDGET // 2)
+    files, file_cut = _fit(_detail_lines(index, direct, prefix), FOLDER_BUDGET - sum(map(len, sub_lines)))
+    lines = [head, *files, *sub_lines]
+    cut = []
+    if file_cut:
+        cut.append(f"{file_cut} files")
+    if sub_cut:
+        cut.append(f"{sub_cut} subfolders")
+    lines.append(f"[cut to ~{FOLDER_BUDGET} characters: subfolders summarised"
+                 + (f", {' and '.join(cut)} not shown" if cut else "")
+                 + ". Narrow with outline('<subfolder>') or outline('<file>').]")
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""References: ripgrep word matches confirmed as identifier nodes by tree-sitter, grouped by file."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from typing import Any
+
+from tools.base import ToolError
+from tools.languages import language_for, parser_for
+from tools.rg import rg_path
+
+from .index import MAX_BYTES, SymbolIndex
+from .tags import Sym
+
+MAX_HITS = 60
+MAX_FILES_PARSED = 300
+MAX_CANDIDATES = 5_000
+IDENTIFIER_TYPES = {"constant", "name", "shorthand_property_identifier", "shorthand_property_identifier_pattern",
+                    "destructor_name", "operator_name"}
+_NAME = re.compile(r"^[A-Za-z_$~][\w$]*$")
+
+
+def candidates(root: str, name: str) -> tuple[dict[str, list[tuple[int, int, str]]], bool]:
+    """rg --json -w matches: path -> [(line, absolute byte offset, line text)]; and whether capped."""
+    cmd = [rg_path(), "--json", "-w", "-F", "--no-messages", "--max-filesize", "1M", "--", name]
+    proc = subprocess.run(cmd, cwd=root, capture_output=True, check=False)
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    count = 0
+    for raw in proc.stdout.splitlines():
+        if not raw.startswith(b'{"type":"match"'):
+            continue
+        data = json.loads(raw)["data"]
+        path = data["path"].get("text")
+        text = data["lines"].get("text", "")
+        if path is None:
+            continue
+        for sub in data["submatches"]:
+            found.setdefault(path.replace(os.sep, "/"), []).append(
+                (data["line_number"], data["absolute_offset"] + sub["start"], text))
+            count += 1
+        if count >= MAX_CANDIDATES:
+            return found, True
+    return found, False
+
+
+def _is_identifier(node: Any) -> bool:
+    """Whether a node is an identifier-like leaf (not a string or comment)."""
+    return "identifier" in node.type or node.type in IDENTIFIER_TYPES
+
+
+def enclosing(syms: list[Sym], line: int) -> Sym | None:
+    """The innermost symbol whose range contains a line."""
+    best = None
+    for sym in syms:
+        if sym.start_line <= line <= sym.end_line and (best is None or sym.start_byte >= best.start_byte):
+            best = sym
+    return best
+
+
+def confirm(root: str, path: str, name: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
+    """The (line, text) hits that are identifier nodes named `name`."""
+    lang = language_for(path)
+    with open(os.path.join(root, path), "rb") as fh:
+        source = fh.read()
+    tree = parser_for(lang).parse(source)
+    size = len(name.encode())
+    kept = []
+    for line, offset, text in hits:
+        node = tree.root_node.descendant_for_byte_range(offset, offset + size)
+        if node is not None and node.start_byte == offset and node.end_byte == offset + size and _is_identifier(node):
+            kept.append((line, text.rstrip("\r\n")))
+    return kept
+
+
+def find_references_text(index: SymbolIndex, name: str) -> str:
+    """The model-facing listing of references to `name`."""
+    name = name.strip().replace("::", ".").split(".")[-1].removesuffix("()")
+    if not _NAME.match(name):
+        raise ToolError(f"'{name}': give one identifier (e.g. `save` or `Model.save`); use grep for text patterns")
+    root = str(index.root)
+    found, capped = candidates(root, name)
+    coded = {p: h for p, h in found.items() if language_for(p)}
+    other = sorted(set(found) - set(coded))
+    groups: list[tuple[str, list[tuple[int, str]]]] = []
+    dropped = 0
+    parsed = 0
+    for path in sorted(coded):
+        if parsed >= MAX_FILES_PARSED or os.path.getsize(os.path.join(root, path)) > MAX_BYTES:
+            continue
+        parsed += 1
+        kept = confirm(root, path, name, coded[path])
+        dropped += len(coded[path]) - len(kept)
+        if kept:
+            groups.append((path, kept))
+    return _format(index, name, groups, dropped, other, capped, len(coded) - parsed)
+
+
+def _format(index: SymbolIndex, name: str, groups: list[tuple[str, list[tuple[int, str]]]], dropped: int,
+            other: list[str], capped: bool, unparsed: int) -> str:
+    """Group confirmed hits by file with the enclosing symbol; cap at MAX_HITS lines."""
+    total = sum(len(h) for _, h in groups)
+    out = [f"{total} references to '{name}' in {len(groups)} files"
+           f" ({dropped} text matches in strings/comments dropped)"]
+    shown = 0
+    for path, hits in groups:
+        if shown >= MAX_HITS:
+            break
+        syms = index.symbols(path)
+        out.append(path)
+        width = max(4, len(str(hits[-1][0])))
+        for line, text in hits[: MAX_HITS - shown]:
+            sym = enclosing(syms, line)
+            is_def = sym is not None and sym.name == name and sym.sig_line == line
+            where = "  [definition]" if is_def else (f"  (in {sym.qualname})" if sym else "  (module level)")
+            out.append(f"{line:>{width}}| {text.strip()[:160]}{where}")
+            shown += 1
+    notes = []
+    if total > shown:
+        notes.append(f"{total - shown} more references not shown (cap {MAX_HITS})")
+    if capped:
+        notes.append(f"search stopped at {MAX_CANDIDATES} text matches")
+    if unparsed:
+        notes.append(f"{unparsed} files not checked (over {MAX_FILES_PARSED} files or > 1 MB)")
+    if other:
+        notes.append(f"unconfirmed text matches in {len(other)} files without a grammar: {', '.join(other[:5])}"
+                     + (" ..." if len(other) > 5 else ""))
+    if notes:
+        out.append("[" + "; ".join(notes) + ". Narrow with grep(pattern, path glob) or read_symbol on a caller.]")
+    return "\n".join(out)
