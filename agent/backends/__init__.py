@@ -1,0 +1,1 @@
+"""Model backends: litellm for every provider, a scripted one for tests, demos and reruns."""

@@ -1,0 +1,203 @@
+"""Every API provider and OpenAI-compatible local server through litellm, imported lazily."""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from agent.backends.base import DeltaCallback, ModelError, ModelReply, ToolCall
+
+
+def prepare_offline_env() -> None:
+    """Environment that keeps litellm and tiktoken off the network (set before importing them)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LITELLM_LOG", "ERROR")
+    if "TIKTOKEN_CACHE_DIR" not in os.environ:
+        spec = importlib.util.find_spec("litellm")
+        if spec and spec.submodule_search_locations:
+            folder = Path(list(spec.submodule_search_locations)[0]) / "litellm_core_utils" / "tokenizers"
+            if folder.is_dir():
+                os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
+
+
+def load_litellm() -> Any:
+    """Import litellm with network lookups and debug chatter switched off."""
+    prepare_offline_env()
+    import litellm
+
+    litellm.suppress_debug_info = True
+    litellm.drop_params = True
+    return litellm
+
+
+def classify(exc: Exception) -> ModelError:
+    """Map a litellm/openai exception to a ModelError with a kind and a clear message."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    text = str(exc).split("\n")[0][:400]
+    retry_after = _retry_after(exc)
+    table = [
+        ("ContextWindowExceeded", "context_length"),
+        ("Authentication", "auth"),
+        ("PermissionDenied", "auth"),
+        ("NotFound", "not_found"),
+        ("RateLimit", "rate_limit"),
+        ("Timeout", "timeout"),
+        ("APIConnection", "connection"),
+        ("ServiceUnavailable", "server"),
+        ("InternalServer", "server"),
+        ("BadRequest", "bad_request"),
+        ("UnsupportedParams", "bad_request"),
+    ]
+    kind = next((k for key, k in table if key in name), "other")
+    if kind in ("other", "bad_request") and isinstance(status, int):
+        kind = {401: "auth", 403: "auth", 404: "not_found", 429: "rate_limit"}.get(status, kind)
+        if status >= 500:
+            kind = "server"
+    lowered = text.lower()
+    if kind == "bad_request" and ("context length" in lowered or "maximum context" in lowered or "too many tokens" in lowered):
+        kind = "context_length"
+    if kind == "bad_request" and "tool" in lowered and ("support" in lowered or "not allowed" in lowered):
+        kind = "tools_unsupported"
+    return ModelError(f"{name}: {text}", kind=kind, retry_after=retry_after)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    """Seconds from a Retry-After header, when the provider sent one."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or getattr(exc, "litellm_response_headers", None) or {}
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+        return float(value) if value is not None else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+class LiteLLMModel:
+    """Streaming chat completions with native tool calls, retries and cost."""
+
+    def __init__(
+        self,
+        name: str,
+        api_base: str | None = None,
+        api_key: str | None = None,
+        retries: int = 4,
+        timeout: float = 600.0,
+        on_retry: Callable[[str], None] | None = None,
+        backoff_base: float = 1.0,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.api_base = api_base
+        self.api_key = api_key
+        self.retries = retries
+        self.timeout = timeout
+        self.on_retry = on_retry
+        self.backoff_base = backoff_base
+        self.extra = extra or {}
+
+    async def complete(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None = None
+    ) -> ModelReply:
+        """One completion, retried with backoff on rate limits, 5xx, timeouts and dropped connections."""
+        attempt = 0
+        while True:
+            try:
+                return await self._once(messages, tools, on_delta)
+            except ModelError as err:
+                if not err.retryable or attempt >= self.retries:
+                    raise
+                delay = err.retry_after if err.retry_after is not None else self.backoff_base * 2**attempt
+                delay = min(delay, 60.0) * (1 + random.random() * 0.1)
+                attempt += 1
+                if self.on_retry:
+                    self.on_retry(f"{err.kind} from provider; retry {attempt}/{self.retries} in {delay:.1f}s")
+                await asyncio.sleep(delay)
+
+    async def _once(
+        self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None
+    ) -> ModelReply:
+        """A single streamed request."""
+        litellm = await asyncio.to_thread(load_litellm)
+        kwargs: dict[str, Any] = {
+            "model": self.name,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "timeout": self.timeout,
+            "num_retries": 0,
+            "max_retries": 0,
+            **self.extra,
+        }
+        if tools:
+            kwargs["tools"] = tools
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        try:
+            stream = await litellm.acompletion(**kwargs)
+            return await self._collect(stream, on_delta)
+        except ModelError:
+            raise
+        except Exception as exc:  # litellm raises many exception types; classify them all
+            raise classify(exc) from None
+
+    async def _collect(self, stream: Any, on_delta: DeltaCallback | None) -> ModelReply:
+        """Accumulate streamed text, tool-call fragments and usage."""
+        text: list[str] = []
+        calls: dict[int, dict[str, str]] = {}
+        reply = ModelReply(content="")
+        async for chunk in stream:
+            usage = getattr(chunk, "usage", None)
+            if usage:
+                self._usage(reply, usage)
+            for choice in getattr(chunk, "choices", None) or []:
+                delta = choice.delta
+                if getattr(delta, "content", None):
+                    text.append(delta.content)
+                    if on_delta:
+                        on_delta(delta.content)
+                for frag in getattr(delta, "tool_calls", None) or []:
+                    slot = calls.setdefault(frag.index or 0, {"id": "", "name": "", "arguments": ""})
+                    slot["id"] = slot["id"] or (frag.id or "")
+                    if frag.function is not None:
+                        slot["name"] += frag.function.name or ""
+                        slot["arguments"] += frag.function.arguments or ""
+        reply.content = "".join(text)
+        reply.tool_calls = [
+            ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"] or "{}")
+            for i, c in sorted(calls.items())
+        ]
+        reply.cost = self._cost(reply)
+        return reply
+
+    @staticmethod
+    def _usage(reply: ModelReply, usage: Any) -> None:
+        """Copy token counts, including cached prompt tokens when reported."""
+        reply.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        reply.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", None) if details else None
+        cached = cached or getattr(usage, "cache_read_input_tokens", 0) or 0
+        reply.cached_tokens = int(cached)
+
+    def _cost(self, reply: ModelReply) -> float | None:
+        """Cost in USD, or None for local and unknown models (never raises)."""
+        try:
+            import litellm
+
+            prompt, completion = litellm.cost_per_token(
+                model=self.name, prompt_tokens=reply.input_tokens, completion_tokens=reply.output_tokens
+            )
+            total = float(prompt) + float(completion)
+        except Exception:  # unknown model: litellm raises; cost is simply unknown
+            return None
+        if total == 0.0 and (reply.input_tokens or reply.output_tokens):
+            return None
+        return total

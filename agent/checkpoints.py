@@ -1,0 +1,56 @@
+"""Session-level glue to the git safety net in tools/checkpoint.py."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent.events import CheckpointCreated, Notice
+
+if TYPE_CHECKING:
+    from agent.session import Session
+
+
+def _checkpoints(session: Session):  # type: ignore[no-untyped-def]
+    """The session's Checkpoints object (created on first use)."""
+    from tools.checkpoint import Checkpoints
+
+    cps = getattr(session, "_checkpoints", None)
+    if cps is None:
+        cps = Checkpoints(session.root, session.id)
+        session._checkpoints = cps  # type: ignore[attr-defined]
+    return cps
+
+
+def snapshot(session: Session, label: str) -> None:
+    """Checkpoint the tree; a repo without git just gets a notice once."""
+    try:
+        cps = _checkpoints(session)
+        reason = cps.available()
+        if reason:
+            if not getattr(session, "_checkpoint_warned", False):
+                session._checkpoint_warned = True  # type: ignore[attr-defined]
+                session.emit(Notice(text=f"no undo checkpoints: {reason}", level="warning"))
+            return
+        sha = cps.snapshot(label)
+    except Exception as exc:  # a checkpoint failure must not block an edit
+        session.emit(Notice(text=f"checkpoint failed: {exc}", level="warning"))
+        return
+    if sha:
+        session.emit(CheckpointCreated(sha=sha, label=label))
+
+
+def undo(session: Session) -> str:
+    """Restore the previous checkpoint; the message says what happened or why not."""
+    from tools.base import ToolError
+
+    try:
+        return _checkpoints(session).undo()
+    except ToolError as exc:
+        return f"nothing undone: {exc}"
+
+
+def session_diff(session: Session) -> str:
+    """The session's changes so far."""
+    try:
+        return _checkpoints(session).diff()
+    except Exception as exc:
+        return f"(no diff: {exc})"

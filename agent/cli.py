@@ -1,0 +1,125 @@
+"""The `pith` command: the one place that wires settings, core and front ends together."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from agent import __version__
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=False, rich_markup_mode=None, pretty_exceptions_enable=False,
+    help="pith: a disciplined terminal coding agent. `pith` opens the terminal UI; `pith run TASK` runs headless.",
+)
+
+ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="PITH_MODEL", help="litellm model string, or scripted:PATH")]
+ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", envvar="PITH_API_BASE", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1")]
+ApproveOpt = Annotated[str, typer.Option("--approve", help="ask | auto | never")]
+SessionDirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are written")]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print a clear error (no traceback) and exit."""
+    typer.echo(f"pith: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def version_callback(value: bool) -> None:
+    """--version."""
+    if value:
+        typer.echo(f"pith {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="show the version")] = False,
+) -> None:
+    """Open the terminal UI when no command is given."""
+    if ctx.invoked_subcommand is None:
+        from agent.cli_tui import tui
+
+        ctx.invoke(tui)
+
+
+def read_task(task: Optional[str], task_file: Optional[Path]) -> str:
+    """The task text from the argument, stdin (`-`) or a file; empty is a usage error."""
+    if task_file is not None:
+        try:
+            text = task_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot read --task-file {task_file}: {exc.strerror}")
+    elif task == "-":
+        text = sys.stdin.read()
+    else:
+        text = task or ""
+    if not text.strip():
+        fail("empty task: give it as an argument, `-` for stdin, or --task-file FILE")
+    return text.strip()
+
+
+@app.command()
+def run(
+    task: Annotated[Optional[str], typer.Argument(help="the task; `-` reads it from stdin")] = None,
+    task_file: Annotated[Optional[Path], typer.Option("--task-file", help="read the task from a file")] = None,
+    model: ModelOpt = "anthropic/claude-sonnet-4-5",
+    api_base: ApiBaseOpt = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSONL events on stdout; the last line is the result")] = False,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="model calls before stopping")] = 50,
+    max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="USD before stopping")] = None,
+    timeout: Annotated[Optional[float], typer.Option("--timeout", help="wall-clock seconds before stopping")] = None,
+    approve: ApproveOpt = "auto",
+    no_plan: Annotated[bool, typer.Option("--no-plan", help="do not ask the model for a plan first")] = False,
+    session_dir: SessionDirOpt = None,
+    context_budget: Annotated[Optional[int], typer.Option("--context-budget", help="cap the model's view at N tokens")] = None,
+    commit: Annotated[bool, typer.Option("--commit", help="commit the session's changes at the end")] = False,
+) -> None:
+    """Run a task headless: human text (or --json events), then exit 0 finished, 1 not completed, 2 usage
+    error, 3 limit reached, 4 model/provider error, 130 interrupted."""
+    from agent.cli_run import execute
+    from agent.config import Settings
+
+    text = read_task(task, task_file)
+    if approve not in ("ask", "auto", "never"):
+        fail(f"--approve must be ask, auto or never (got {approve!r})")
+    settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
+                        timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit)
+    raise typer.Exit(execute(settings, text, session_dir, json_out))
+
+
+@app.command()
+def demo(
+    session_dir: SessionDirOpt = None,
+    target: Annotated[Optional[Path], typer.Option("--dir", help="where to put the sample repo (default: a temp dir)")] = None,
+) -> None:
+    """Fix a real failing test in a bundled sample repo with a scripted model: no API key needed."""
+    from agent.demo import run_demo
+
+    raise typer.Exit(run_demo(target, session_dir))
+
+
+@app.command("tool")
+def tool_cmd(
+    name: Annotated[str, typer.Argument(help="tool name, e.g. grep")],
+    args: Annotated[str, typer.Argument(help="JSON arguments, e.g. '{\"pattern\": \"def login\"}'")] = "{}",
+) -> None:
+    """Run one tool in the current repository and print exactly what the model would see."""
+    from agent.cli_run import run_tool
+
+    raise typer.Exit(run_tool(name, args))
+
+
+def main() -> None:
+    """Console entry point."""
+    from agent.cli_sessions import register
+
+    register(app)
+    argv = sys.argv[1:]
+    commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    commands |= {g.name for g in app.registered_groups}
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        sys.argv.insert(1, "tui")  # `pith "fix the login test"` opens the UI with a first task
+    app()

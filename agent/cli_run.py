@@ -1,0 +1,81 @@
+"""`pith run` and `pith tool`: headless execution with clear errors and meaningful exit codes."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from agent.config import Settings, default_session_dir
+from agent.log import LogError
+
+
+def execute(settings: Settings, task: str, session_dir: Path | None, json_out: bool) -> int:
+    """Run one task to its end; returns the exit code."""
+    from agent.frontends.headless import exit_code, run_headless
+    from agent.runner import UsageError, build_session, find_root
+
+    root, head = find_root(Path(os.getcwd()))
+    if head is None:
+        print(f"pith: {root} is not a git repository: tools, edits and tests work; undo checkpoints and "
+              "`pith diff` do not", file=sys.stderr)
+    try:
+        session = build_session(settings, root, head, session_dir or default_session_dir(), task)
+    except UsageError as exc:
+        print(f"pith: {exc}", file=sys.stderr)
+        return 2
+    except LogError as exc:
+        print(f"pith: {exc} (use --session-dir to choose another folder)", file=sys.stderr)
+        return 2
+    result = asyncio.run(run_headless(session, task, json_mode=json_out))
+    if json_out:
+        print(json.dumps({"type": "result", **{k: v for k, v in result.to_dict().items() if k != "type"}}), flush=True)
+    elif result.log_path:
+        print(f"session log: {result.log_path}", file=sys.stderr)
+    if settings.commit and result.files_changed:
+        commit_changes(session, result.summary)
+    return exit_code(result.status)
+
+
+def commit_changes(session: object, summary: str) -> None:
+    """--commit: commit the session's changes with a generated message."""
+    try:
+        from tools.checkpoint import Checkpoints
+
+        cps = Checkpoints(session.root, session.id)  # type: ignore[attr-defined]
+        first = (summary.strip().splitlines() or ["changes"])[0][:72]
+        sha = cps.commit(f"pith: {first}\n\n{summary.strip()}\n\nSession: {session.id}")  # type: ignore[attr-defined]
+        print(f"committed {sha[:10]}", file=sys.stderr)
+    except Exception as exc:
+        print(f"pith: could not commit: {exc}", file=sys.stderr)
+
+
+def run_tool(name: str, raw_args: str) -> int:
+    """Run a single tool in the current repo and print what the model would see."""
+    from agent.registry import default_tools
+    from agent.runner import find_root
+    from agent.scratchpad import Scratchpad
+    from tools.base import ToolContext, ToolError
+
+    tools = default_tools()
+    tool = tools.get(name)
+    if tool is None:
+        print(f"pith: unknown tool {name!r}; tools: {', '.join(tools)}", file=sys.stderr)
+        return 2
+    try:
+        args = json.loads(raw_args)
+        if not isinstance(args, dict):
+            raise ValueError("not an object")
+    except (json.JSONDecodeError, ValueError) as exc:
+        print(f"pith: arguments must be a JSON object, e.g. '{{\"pattern\": \"x\"}}' ({exc})", file=sys.stderr)
+        return 2
+    root, _ = find_root(Path(os.getcwd()))
+    ctx = ToolContext(root=root, extra={"scratchpad": Scratchpad()})
+    try:
+        result = asyncio.run(tool.run(tool.parse(args), ctx))
+    except ToolError as exc:
+        print(f"error: {exc}")
+        return 1
+    print(result.text)
+    return 1 if result.is_error else 0

@@ -1,0 +1,50 @@
+"""Run settings: one typed object built by the CLI and snapshotted into the session log header."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "anthropic/claude-sonnet-4-5"
+
+
+@dataclass
+class Settings:
+    """Everything that shapes a run; no secrets (API keys stay in the environment)."""
+
+    model: str = DEFAULT_MODEL
+    api_base: str | None = None
+    approve: str = "ask"
+    interactive: bool = False
+    max_steps: int = 50
+    max_cost: float | None = None
+    timeout: float | None = None
+    plan: bool = True
+    tool_protocol: str = "auto"  # native | text | auto
+    context_window: int | None = None
+    context_budget: int | None = None
+    output_reserve: int = 4096
+    keep_turns: int = 3
+    compact_model: str | None = None
+    syntax_gate: str = "reject"
+    command_timeout: float = 120.0
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    commit: bool = False
+
+    def snapshot(self) -> dict[str, Any]:
+        """The settings as recorded in a session log header."""
+        return asdict(self)
+
+    @classmethod
+    def from_snapshot(cls, raw: dict[str, Any]) -> Settings:
+        """Rebuild from a log header, ignoring unknown keys from other versions."""
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+def default_session_dir() -> Path:
+    """Where session logs live: the platform data dir (e.g. ~/.local/share/pith/sessions)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pith", appauthor=False)) / "sessions"

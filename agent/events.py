@@ -1,0 +1,260 @@
+"""Typed, versioned events (past tense) the core emits, and ops front ends submit."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+EVENT_VERSION = 1
+_EVENTS: dict[str, type[Event]] = {}
+
+
+@dataclass(kw_only=True)
+class Event:
+    """Base event: `durable` ones are written to the session log."""
+
+    type: ClassVar[str] = "event"
+    durable: ClassVar[bool] = True
+    ts: float = field(default_factory=time.time)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _EVENTS[cls.type] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict with the event type first."""
+        return {"type": self.type, **dataclasses.asdict(self)}
+
+
+def event_from_dict(raw: dict[str, Any]) -> Event:
+    """Rebuild an event from its dict; unknown keys are ignored, unknown types raise KeyError."""
+    cls = _EVENTS[raw["type"]]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+@dataclass(kw_only=True)
+class SessionStarted(Event):
+    type: ClassVar[str] = "session_started"
+    session_id: str
+    model: str
+    root: str
+    resumed: bool = False
+
+
+@dataclass(kw_only=True)
+class UserMessage(Event):
+    type: ClassVar[str] = "user_message"
+    text: str
+
+
+@dataclass(kw_only=True)
+class TurnStarted(Event):
+    type: ClassVar[str] = "turn_started"
+    step: int
+
+
+@dataclass(kw_only=True)
+class AssistantDelta(Event):
+    type: ClassVar[str] = "assistant_delta"
+    durable: ClassVar[bool] = False
+    text: str
+
+
+@dataclass(kw_only=True)
+class AssistantMessage(Event):
+    """One model reply: the exact assistant message appended to the conversation."""
+
+    type: ClassVar[str] = "assistant_message"
+    step: int
+    content: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float | None = None
+    context_tokens: int = 0
+    model: str = ""
+
+
+@dataclass(kw_only=True)
+class ToolCallStarted(Event):
+    type: ClassVar[str] = "tool_call_started"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    label: str = ""
+
+
+@dataclass(kw_only=True)
+class ToolCallFinished(Event):
+    """A tool result: `text` is exactly what the model saw."""
+
+    type: ClassVar[str] = "tool_call_finished"
+    call_id: str
+    name: str
+    text: str
+    is_error: bool = False
+    duration: float = 0.0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class ApprovalRequested(Event):
+    type: ClassVar[str] = "approval_requested"
+    request_id: str
+    tool: str
+    kind: str
+    summary: str
+    pattern: str = ""
+
+
+@dataclass(kw_only=True)
+class ApprovalResolved(Event):
+    type: ClassVar[str] = "approval_resolved"
+    request_id: str
+    decision: str  # "allow" | "always" | "deny"
+    reason: str = ""
+    by: str = "user"  # "user" | "policy"
+
+
+@dataclass(kw_only=True)
+class FileEdited(Event):
+    type: ClassVar[str] = "file_edited"
+    path: str
+    diff: str
+    before_hash: str | None = None
+    after_hash: str | None = None
+
+
+@dataclass(kw_only=True)
+class CheckpointCreated(Event):
+    type: ClassVar[str] = "checkpoint_created"
+    sha: str
+    label: str
+
+
+@dataclass(kw_only=True)
+class PlanUpdated(Event):
+    type: ClassVar[str] = "plan_updated"
+    steps: list[dict[str, Any]]
+
+
+@dataclass(kw_only=True)
+class NoteAdded(Event):
+    type: ClassVar[str] = "note_added"
+    fact: dict[str, Any]
+
+
+@dataclass(kw_only=True)
+class ContextEvicted(Event):
+    type: ClassVar[str] = "context_evicted"
+    call_ids: list[str]
+    tokens_before: int
+    tokens_after: int
+    reason: str = "age"
+
+
+@dataclass(kw_only=True)
+class ContextCompacted(Event):
+    type: ClassVar[str] = "context_compacted"
+    summary: str
+    upto_index: int
+    tokens_before: int
+    tokens_after: int
+    focus: str = ""
+    dropped: int = 0
+
+
+@dataclass(kw_only=True)
+class Notice(Event):
+    """Something the user should know that is not an error (retry, reminder, fallback)."""
+
+    type: ClassVar[str] = "notice"
+    text: str
+    level: str = "info"
+
+
+@dataclass(kw_only=True)
+class IndexProgress(Event):
+    type: ClassVar[str] = "index_progress"
+    durable: ClassVar[bool] = False
+    done: int
+    total: int
+
+
+@dataclass(kw_only=True)
+class ErrorOccurred(Event):
+    type: ClassVar[str] = "error"
+    message: str
+    kind: str = "internal"
+
+
+@dataclass(kw_only=True)
+class TurnEnded(Event):
+    """The agent stopped for this user message and waits for the next one."""
+
+    type: ClassVar[str] = "turn_ended"
+    status: str
+
+
+@dataclass(kw_only=True)
+class SessionFinished(Event):
+    """The run's final result; also the last line of `pith run --json`."""
+
+    type: ClassVar[str] = "session_finished"
+    status: str  # finished | answered | not_completed | limit_reached | model_error | interrupted
+    session_id: str = ""
+    log_path: str = ""
+    summary: str = ""
+    steps: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float | None = None
+    files_changed: list[str] = field(default_factory=list)
+    verified: bool = False
+    peak_context_tokens: int = 0
+    compactions: int = 0
+    limit: str = ""
+
+
+# ---- ops: what front ends submit ----
+
+
+@dataclass
+class Op:
+    """Base op."""
+
+
+@dataclass
+class SubmitTurn(Op):
+    text: str
+
+
+@dataclass
+class ResolveApproval(Op):
+    request_id: str
+    decision: str  # "allow" | "always" | "deny"
+    reason: str = ""
+
+
+@dataclass
+class Interrupt(Op):
+    pass
+
+
+@dataclass
+class Compact(Op):
+    focus: str = ""
+
+
+@dataclass
+class Undo(Op):
+    pass
+
+
+@dataclass
+class Shutdown(Op):
+    pass

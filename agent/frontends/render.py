@@ -1,0 +1,116 @@
+"""Plain-text rendering of events: headless human output and `pith replay` share it."""
+from __future__ import annotations
+
+from typing import TextIO
+
+from agent.events import (
+    ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
+    ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished, SessionStarted, ToolCallFinished,
+    ToolCallStarted, UserMessage,
+)
+from agent.scratchpad import MARK
+
+PREVIEW_LINES = 6
+
+
+def format_cost(cost: float | None) -> str:
+    """'$0.0123' or 'unknown'."""
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
+class TextRenderer:
+    """Writes a readable transcript; streaming deltas are shown live when `stream` is true."""
+
+    def __init__(self, out: TextIO, stream: bool = True, color: bool = False) -> None:
+        self.out = out
+        self.stream = stream
+        self.color = color
+        self._streamed = False
+
+    def _w(self, text: str = "", style: str = "") -> None:
+        codes = {"dim": "2", "bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+        if self.color and style:
+            text = f"\x1b[{codes[style]}m{text}\x1b[0m"
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def handle(self, event: Event) -> None:
+        """Render one event."""
+        method = getattr(self, "_on_" + event.type, None)
+        if method:
+            method(event)
+
+    def _on_session_started(self, e: SessionStarted) -> None:
+        verb = "resumed" if e.resumed else "session"
+        self._w(f"pith {verb} {e.session_id} · {e.model} · {e.root}", "dim")
+
+    def _on_user_message(self, e: UserMessage) -> None:
+        self._w(f"\n> {e.text.strip()}", "bold")
+
+    def _on_assistant_delta(self, e: AssistantDelta) -> None:
+        if self.stream:
+            self.out.write(e.text)
+            self.out.flush()
+            self._streamed = True
+
+    def _on_assistant_message(self, e: AssistantMessage) -> None:
+        if self._streamed:
+            self.out.write("\n")
+            self._streamed = False
+        elif e.content.strip():
+            self._w(e.content.strip())
+
+    def _on_tool_call_started(self, e: ToolCallStarted) -> None:
+        self._w(f"→ {e.label or e.name}", "cyan")
+
+    def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
+        if e.name in ("finish",) and not e.is_error:
+            return
+        lines = e.text.splitlines() or [""]
+        if e.data.get("file_edits") and not e.is_error:
+            lines = [ln for ln in lines if not ln.startswith(("---", "+++", "@@", " ", "+", "-"))][:1]
+        style = "red" if e.is_error else "dim"
+        for line in lines[:PREVIEW_LINES]:
+            self._w(f"  {line}", style)
+        if len(lines) > PREVIEW_LINES:
+            self._w(f"  … {len(lines) - PREVIEW_LINES} more lines", "dim")
+
+    def _on_file_edited(self, e: FileEdited) -> None:
+        for line in e.diff.splitlines()[2:]:
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            self._w(f"  {line}", style)
+
+    def _on_plan_updated(self, e: PlanUpdated) -> None:
+        for i, step in enumerate(e.steps, 1):
+            self._w(f"  {MARK.get(step.get('status', ''), '[ ]')} {i}. {step.get('step', '')}", "dim")
+
+    def _on_approval_requested(self, e: ApprovalRequested) -> None:
+        self._w(f"? approval needed for {e.tool} ({e.kind}): {e.summary}", "yellow")
+
+    def _on_approval_resolved(self, e: ApprovalResolved) -> None:
+        if e.decision == "deny":
+            self._w(f"  denied: {e.reason}", "yellow")
+
+    def _on_context_evicted(self, e: ContextEvicted) -> None:
+        self._w(f"· evicted {len(e.call_ids)} old tool outputs ({e.tokens_before} → {e.tokens_after} tokens)", "dim")
+
+    def _on_context_compacted(self, e: ContextCompacted) -> None:
+        self._w(f"· compacted {e.dropped} messages ({e.tokens_before} → {e.tokens_after} tokens)", "dim")
+
+    def _on_notice(self, e: Notice) -> None:
+        self._w(f"! {e.text}", "yellow" if e.level != "info" else "dim")
+
+    def _on_error(self, e: ErrorOccurred) -> None:
+        self._w(f"error ({e.kind}): {e.message}", "red")
+
+    def _on_session_finished(self, e: SessionFinished) -> None:
+        self._w("")
+        self._w(f"{e.status}" + (f" ({e.limit})" if e.limit else ""), "bold")
+        if e.summary:
+            self._w(e.summary.strip())
+        files = ", ".join(e.files_changed) or "none"
+        verified = "verified" if e.verified else "not verified"
+        self._w(
+            f"steps {e.steps} · tokens in {e.input_tokens} (cached {e.cached_tokens}) out {e.output_tokens} · "
+            f"cost {format_cost(e.cost)} · files changed: {files} · {verified}", "dim",
+        )

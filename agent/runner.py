@@ -1,0 +1,96 @@
+"""Assembling a Session from settings: the model, the tools, the context and the log."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from agent import __version__
+from agent.backends.base import Model, ModelError
+from agent.config import Settings
+from agent.context import ContextManager, project_instructions
+from agent.log import SessionLog, new_session_id
+from agent.registry import default_tools
+from agent.session import Session
+from prompts import load
+
+
+class UsageError(Exception):
+    """A mistake in how pith was invoked; the message tells the user what to do."""
+
+
+def find_root(start: Path) -> tuple[Path, str | None]:
+    """(workspace root, git HEAD or None): the git top level when inside a repository."""
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, timeout=10)
+        if top.returncode == 0:
+            root = Path(top.stdout.strip())
+            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+            return root, head.stdout.strip() if head.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return start.resolve(), None
+
+
+def make_model(settings: Settings, on_retry: Any = None) -> Model:
+    """The backend for a model string: `scripted:PATH` or anything litellm understands."""
+    if settings.model.startswith("scripted:"):
+        from agent.backends.scripted import ScriptedModel
+
+        path = Path(settings.model.split(":", 1)[1]).expanduser()
+        if not path.is_file():
+            raise UsageError(f"scripted model file not found: {path}")
+        try:
+            return ScriptedModel.from_file(path)
+        except ModelError as exc:
+            raise UsageError(str(exc)) from None
+    from agent.backends.litellm_backend import LiteLLMModel
+
+    check_model(settings)
+    return LiteLLMModel(settings.model, api_base=settings.api_base, on_retry=on_retry)
+
+
+def check_model(settings: Settings) -> None:
+    """Fail early, in plain words, on an unknown model string or a missing API key."""
+    from agent.backends.litellm_backend import load_litellm
+
+    litellm = load_litellm()
+    try:
+        _, provider, _, _ = litellm.get_llm_provider(settings.model, api_base=settings.api_base)
+    except Exception:
+        raise UsageError(
+            f"unknown model {settings.model!r}: use provider/model, e.g. anthropic/claude-sonnet-4-5, "
+            "openai/gpt-4o, or openai/NAME with --api-base for a local OpenAI-compatible server"
+        ) from None
+    if settings.api_base or provider in ("ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile"):
+        return
+    try:
+        env = litellm.validate_environment(model=settings.model)
+    except Exception:
+        return
+    missing = env.get("missing_keys") or []
+    if missing:
+        raise UsageError(f"no API key for {settings.model}: set {', '.join(missing)} in the environment")
+
+
+def session_header(settings: Settings, root: Path, head: str | None, task: str) -> dict[str, Any]:
+    """The first line of a session log."""
+    return {
+        "pith_version": __version__, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "model": settings.model,
+        "root": str(root), "git_head": head, "task": task, "settings": settings.snapshot(),
+    }
+
+
+def build_session(
+    settings: Settings, root: Path, head: str | None, session_dir: Path | None, task: str,
+    model: Model | None = None, session_id: str | None = None,
+) -> Session:
+    """A ready Session; the log is created when `session_dir` is given."""
+    sid = session_id or new_session_id()
+    model = model or make_model(settings)
+    system = load("system.md").format(root=root)
+    context = ContextManager(root=root, system_prompt=system, instructions=project_instructions(root, Path(os.getcwd())))
+    log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
+    return Session(session_id=sid, settings=settings, model=model, root=root, tools=default_tools(), context=context, log=log)

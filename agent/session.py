@@ -1,0 +1,209 @@
+"""The Session: front ends submit ops and consume events; the log records every durable event."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agent.approval import Policy
+from agent.backends.base import Model
+from agent.config import Settings
+from agent.context import ContextManager
+from agent.events import (
+    ApprovalRequested, ApprovalResolved, AssistantMessage, Compact, Event, FileEdited, Interrupt, Op,
+    ResolveApproval, SessionFinished, SessionStarted, Shutdown, SubmitTurn, ToolCallFinished, TurnEnded, Undo,
+    Notice,
+)
+from agent.log import SessionLog
+from agent.scratchpad import Scratchpad
+from tools.base import Tool, ToolContext
+
+
+@dataclass
+class Totals:
+    """Running totals for the result object."""
+
+    steps: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost: float | None = 0.0
+    files: list[str] = field(default_factory=list)
+    last_status: str = "not_completed"
+    summary: str = ""
+    verified: bool = False
+
+    def add(self, event: AssistantMessage) -> None:
+        """Count one model call; unknown cost makes the total unknown."""
+        self.steps += 1
+        self.input_tokens += event.input_tokens
+        self.output_tokens += event.output_tokens
+        self.cached_tokens += event.cached_tokens
+        self.cost = None if self.cost is None or event.cost is None else self.cost + event.cost
+
+
+class Session:
+    """One conversation with the agent: `submit(op)` in, `events()` out."""
+
+    def __init__(
+        self, *, session_id: str, settings: Settings, model: Model, root: Path, tools: dict[str, Tool],
+        context: ContextManager, log: SessionLog | None = None, policy: Policy | None = None,
+    ) -> None:
+        self.id = session_id
+        self.settings = settings
+        self.model = model
+        self.root = root
+        self.tools = tools
+        self.context = context
+        self.log = log
+        self.policy = policy or Policy(mode=settings.approve, allow=settings.allow, deny=settings.deny)
+        self.history: list[dict[str, Any]] = []
+        self.pad = Scratchpad()
+        self.totals = Totals()
+        self.tool_ctx = ToolContext(
+            root=root, default_timeout=settings.command_timeout, syntax_gate=settings.syntax_gate,
+            extra={"scratchpad": self.pad},
+        )
+        self._events: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._approvals: dict[str, asyncio.Future[ResolveApproval]] = {}
+        self._turn: asyncio.Task[None] | None = None
+        self._closed = False
+        self.log_error: str | None = None
+
+    # ---- events out ----
+
+    def emit(self, event: Event) -> None:
+        """Record a durable event in the log, then hand it to the front end."""
+        if self.log is not None and event.durable and self.log_error is None:
+            try:
+                self.log.write(event)
+            except Exception as exc:  # disk full, unwritable dir: report once, stop cleanly
+                self.log_error = str(exc)
+                self._events.put_nowait(Notice(text=f"session log stopped: {exc}", level="error"))
+        self._track(event)
+        self._events.put_nowait(event)
+
+    def _track(self, event: Event) -> None:
+        """Keep totals in step with the event stream."""
+        if isinstance(event, AssistantMessage):
+            self.totals.add(event)
+        elif isinstance(event, FileEdited) and event.path not in self.totals.files:
+            self.totals.files.append(event.path)
+
+    async def events(self) -> AsyncIterator[Event]:
+        """Every event, in order, until the session shuts down."""
+        while True:
+            event = await self._events.get()
+            if event is None:
+                return
+            yield event
+
+    # ---- ops in ----
+
+    def submit(self, op: Op) -> None:
+        """Accept an op from a front end; never blocks."""
+        if isinstance(op, SubmitTurn):
+            if self._turn and not self._turn.done():
+                self.emit(Notice(text="a turn is already running; wait for it or interrupt it", level="warning"))
+                return
+            self._turn = asyncio.ensure_future(self._run_turn(op.text))
+        elif isinstance(op, ResolveApproval):
+            future = self._approvals.pop(op.request_id, None)
+            if future and not future.done():
+                future.set_result(op)
+        elif isinstance(op, Interrupt):
+            if self._turn and not self._turn.done():
+                self._turn.cancel()
+        elif isinstance(op, Compact):
+            asyncio.ensure_future(self._compact(op.focus))
+        elif isinstance(op, Undo):
+            asyncio.ensure_future(self._undo())
+        elif isinstance(op, Shutdown):
+            asyncio.ensure_future(self._shutdown())
+
+    def start(self, resumed: bool = False) -> None:
+        """Announce the session."""
+        self.emit(SessionStarted(session_id=self.id, model=self.model.name, root=str(self.root), resumed=resumed))
+
+    async def _run_turn(self, text: str) -> None:
+        """Run the agent loop for one user message."""
+        from agent.loop import run_turn
+
+        status = "not_completed"
+        try:
+            status = await run_turn(self, text)
+        except asyncio.CancelledError:
+            status = "interrupted"
+            from agent.loop import close_open_calls
+
+            close_open_calls(self, "interrupted by the user")
+        self.totals.last_status = status
+        self.emit(TurnEnded(status=status))
+
+    async def wait_turn(self) -> str:
+        """Wait for the running turn to end; returns its status."""
+        if self._turn:
+            try:
+                await asyncio.shield(self._turn)
+            except asyncio.CancelledError:
+                if not self._turn.done():
+                    raise
+        return self.totals.last_status
+
+    async def request_approval(self, tool: str, kind: str, summary: str, pattern: str) -> ResolveApproval:
+        """Ask the front end and wait for its answer."""
+        request_id = uuid.uuid4().hex[:8]
+        future: asyncio.Future[ResolveApproval] = asyncio.get_running_loop().create_future()
+        self._approvals[request_id] = future
+        self.emit(ApprovalRequested(request_id=request_id, tool=tool, kind=kind, summary=summary, pattern=pattern))
+        answer = await future
+        if answer.decision == "always":
+            self.policy.remember(tool, pattern)
+        self.emit(ApprovalResolved(request_id=request_id, decision=answer.decision, reason=answer.reason))
+        return answer
+
+    async def _compact(self, focus: str) -> None:
+        """User-requested compaction."""
+        from agent.compaction import compact_now
+
+        await compact_now(self, focus, reason="user")
+
+    async def _undo(self) -> None:
+        """Restore the previous checkpoint."""
+        from agent.checkpoints import undo
+
+        self.emit(Notice(text=await asyncio.to_thread(undo, self)))
+
+    async def _shutdown(self) -> None:
+        """Finish: stop any turn, write the result, close the log, end the event stream."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._turn and not self._turn.done():
+            self._turn.cancel()
+            await asyncio.gather(self._turn, return_exceptions=True)
+        self.emit(self.result())
+        if self.log:
+            self.log.close()
+        self._events.put_nowait(None)
+
+    def result(self, status: str | None = None, limit: str = "") -> SessionFinished:
+        """The final result object."""
+        t = self.totals
+        return SessionFinished(
+            status=status or t.last_status, session_id=self.id, log_path=str(self.log.path) if self.log else "",
+            summary=t.summary, steps=t.steps, input_tokens=t.input_tokens,
+            output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost, files_changed=list(t.files),
+            verified=t.verified, peak_context_tokens=self.context.peak_tokens, compactions=self.context.compactions,
+            limit=limit or getattr(self, "limit_hit", ""),
+        )
+
+    def record_result(self, event: ToolCallFinished) -> None:
+        """Emit a tool result and the file edits it reports."""
+        self.emit(event)
+        for edit in event.data.get("file_edits", []) if not event.is_error else []:
+            self.emit(FileEdited(path=edit["path"], diff=edit.get("diff", ""), before_hash=edit.get("before_hash"),
+                                 after_hash=edit.get("after_hash")))

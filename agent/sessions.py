@@ -1,0 +1,73 @@
+"""Finding and summarising session logs."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.log import LogError
+
+
+@dataclass
+class SessionInfo:
+    """One row of `pith sessions`."""
+
+    id: str
+    path: Path
+    created: str
+    root: str
+    task: str
+    model: str
+    status: str
+    cost: float | None
+
+
+def summarise(path: Path) -> SessionInfo | None:
+    """Header and final result of a log, read cheaply; None if it is not a pith log."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            header = json.loads(handle.readline())
+            status, cost = "running or cut off", None
+            for line in handle:
+                if '"session_finished"' in line:
+                    try:
+                        done = json.loads(line)
+                        status, cost = done.get("status", status), done.get("cost")
+                    except json.JSONDecodeError:
+                        pass
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if "pith_log" not in header:
+        return None
+    return SessionInfo(
+        id=header.get("session_id", path.stem), path=path, created=header.get("created", ""), root=header.get("root", ""),
+        task=(header.get("task") or "").strip().splitlines()[0][:60] if header.get("task") else "",
+        model=header.get("model", ""), status=status, cost=cost,
+    )
+
+
+def list_sessions(directory: Path, repo: str | None = None) -> list[SessionInfo]:
+    """All sessions in a folder, newest first, optionally only for one repository."""
+    if not directory.is_dir():
+        return []
+    rows = [s for s in (summarise(p) for p in directory.glob("*.jsonl")) if s]
+    if repo:
+        wanted = str(Path(repo).resolve())
+        rows = [s for s in rows if s.root == wanted]
+    return sorted(rows, key=lambda s: s.id, reverse=True)
+
+
+def find_session(ref: str, directory: Path) -> Path:
+    """A log path from a path or an id (a unique prefix works)."""
+    candidate = Path(ref).expanduser()
+    if candidate.is_file():
+        return candidate
+    if not directory.is_dir():
+        raise LogError(f"no session {ref!r}: {directory} does not exist")
+    matches = sorted(directory.glob(f"{ref}*.jsonl"))
+    if not matches:
+        raise LogError(f"no session {ref!r} in {directory} (see `pith sessions`)")
+    if len(matches) > 1:
+        names = ", ".join(m.stem for m in matches[:5])
+        raise LogError(f"{ref!r} matches several sessions: {names}")
+    return matches[0]
