@@ -42,7 +42,7 @@ def root(
     if ctx.invoked_subcommand is None:
         from agent.cli_tui import tui
 
-        ctx.invoke(tui)
+        ctx.invoke(tui, ctx=ctx)
 
 
 def read_task(task: Optional[str], task_file: Optional[Path]) -> str:
@@ -112,11 +112,24 @@ def tool_cmd(
     raise typer.Exit(run_tool(name, args))
 
 
+CLI_MODULES = ("agent.cli_sessions", "agent.cli_tui", "agent.cli_replay", "agent.cli_batch", "agent.cli_git")
+
+
+def register_all() -> None:
+    """Attach each front end's commands (each module has `register(app)`; imports stay light)."""
+    import importlib
+
+    for name in CLI_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError:
+            continue
+        module.register(app)
+
+
 def main() -> None:
     """Console entry point."""
-    from agent.cli_sessions import register
-
-    register(app)
+    register_all()
     argv = sys.argv[1:]
     commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     commands |= {g.name for g in app.registered_groups}

@@ -50,6 +50,14 @@ class UserMessage(Event):
 
 
 @dataclass(kw_only=True)
+class ReminderAdded(Event):
+    """A message the loop added to the conversation (plan, finish or verify reminder)."""
+
+    type: ClassVar[str] = "reminder_added"
+    text: str
+
+
+@dataclass(kw_only=True)
 class TurnStarted(Event):
     type: ClassVar[str] = "turn_started"
     step: int

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.backends.base import ModelError, ModelReply, ToolCall
 from agent.events import (
-    AssistantDelta, AssistantMessage, ErrorOccurred, Notice, NoteAdded, PlanUpdated, ToolCallStarted,
+    AssistantDelta, AssistantMessage, ErrorOccurred, Notice, NoteAdded, PlanUpdated, ReminderAdded, ToolCallStarted,
     ToolCallFinished, TurnStarted, UserMessage,
 )
 from agent.toolcalls import decode_arguments, execute_call
@@ -54,6 +54,12 @@ async def run_turn(session: Session, text: str) -> str:
         status = await handle_reply(session, state, reply)
         if status:
             return status
+
+
+def remind(session: Session, text: str) -> None:
+    """Add a loop reminder to the conversation, as an event so a resumed session sees it too."""
+    session.history.append({"role": "user", "content": text})
+    session.emit(ReminderAdded(text=text))
 
 
 def check_limits(session: Session, state: TurnState) -> str:
@@ -115,14 +121,14 @@ async def handle_reply(session: Session, state: TurnState, reply: ModelReply) ->
             session.totals.summary = reply.content
             return "answered" if session.settings.interactive else "not_completed"
         state.finish_nudged = True
-        session.history.append({"role": "user", "content": FINISH_NUDGE})
+        remind(session, FINISH_NUDGE)
         return ""
     status = await run_calls(session, state, reply.tool_calls)
     if status:
         return status
     if session.settings.plan and not state.plan_nudged and not session.pad.steps:
         state.plan_nudged = True
-        session.history.append({"role": "user", "content": PLAN_NUDGE})
+        remind(session, PLAN_NUDGE)
     return ""
 
 
