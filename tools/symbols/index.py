@@ -37,7 +37,7 @@ def default_cache_dir() -> Path:
 
 def list_files(root: Path) -> tuple[list[str], dict[str, int]]:
     """Files ripgrep would search (respects .gitignore) with a known grammar, and all their folders' mtimes."""
-    proc = subprocess.run([rg_path(), "--files", "--no-messages"], cwd=root,
+    proc = subprocess.run([rg_path(), "--files", "--no-messages", "--no-require-git"], cwd=root,
                           capture_output=True, check=False)
     names = [n.replace(os.sep, "/") for n in proc.stdout.decode("utf-8", "surrogateescape").splitlines()]
     dirs = {""}

@@ -15,7 +15,7 @@ from .index import Progress, SymbolIndex, get_index
 from .tags import SECONDARY, Sym
 
 MAX_CANDIDATES = 20
-_ADDRESS = re.compile(r"^(?P<path>[^:]*[\w)\]]\.[A-Za-z0-9_+]+):(?!:)(?P<sym>.+)$")
+_ADDRESS = re.compile(r"^(?P<path>[^:]+):(?!:)(?P<sym>.+)$")
 
 
 @dataclass
@@ -60,7 +60,7 @@ def _matches_dotted(sym: Sym, dotted: str) -> bool:
 
 
 def find(index: SymbolIndex, rel_path: str | None, dotted: str) -> list[tuple[str, Sym]]:
-    """Symbols matching an address, preferring exact and primary (non-impl, non-prototype) kinds."""
+    """Symbols matching an address, preferring primary kinds (not impl blocks or prototypes)."""
     last = dotted.rsplit(".", 1)[-1]
     if rel_path is not None:
         index.refresh_file(rel_path)
@@ -69,9 +69,7 @@ def find(index: SymbolIndex, rel_path: str | None, dotted: str) -> list[tuple[st
         paths = sorted({p for p, _ in index.by_name().get(last, [])})
         found = [(p, s) for p in paths for s in index.symbols(p) if s.name == last and _matches_dotted(s, dotted)]
     primary = [(p, s) for p, s in found if s.kind not in SECONDARY]
-    found = primary or found
-    exact = [(p, s) for p, s in found if s.qualname == dotted]
-    return exact or found
+    return primary or found
 
 
 def merge_overloads(found: list[tuple[str, Sym]]) -> tuple[str, Sym] | None:

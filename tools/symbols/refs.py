@@ -24,7 +24,7 @@ _NAME = re.compile(r"^[A-Za-z_$~][\w$]*$")
 
 def candidates(root: str, name: str) -> tuple[dict[str, list[tuple[int, int, str]]], bool]:
     """rg --json -w matches: path -> [(line, absolute byte offset, line text)]; and whether capped."""
-    cmd = [rg_path(), "--json", "-w", "-F", "--no-messages", "--max-filesize", "1M", "--", name]
+    cmd = [rg_path(), "--json", "-w", "-F", "--no-messages", "--no-require-git", "--max-filesize", "1M", "--", name]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, check=False)
     found: dict[str, list[tuple[int, int, str]]] = {}
     count = 0

@@ -29,6 +29,7 @@ LEADING = {"decorator", "attribute_item"}
 # Parents whose whole range belongs to the definition when it is their only content.
 WRAPPERS = {"decorated_definition", "template_declaration", "export_statement",
             "lexical_declaration", "variable_declaration", "type_declaration"}
+SIG_WRAPPERS = {"export_statement", "lexical_declaration", "variable_declaration", "type_declaration"}
 MAX_SIGNATURE = 200
 
 
@@ -69,6 +70,15 @@ def _outer(node: Any) -> Any:
     return node
 
 
+def _sig_start(node: Any) -> int:
+    """Where a signature starts: include `type`, `const`, `export` keywords of a wrapper."""
+    start = node.start_byte
+    while node.parent is not None and node.parent.type in SIG_WRAPPERS and node.parent.named_child_count == 1:
+        node = node.parent
+        start = node.start_byte
+    return start
+
+
 def _start_with_leading(node: Any) -> Any:
     """The first decorator/attribute sibling directly before `node`, or `node`."""
     first = node
@@ -79,18 +89,19 @@ def _start_with_leading(node: Any) -> Any:
     return first
 
 
-def _signature(node: Any, source: bytes) -> tuple[str, int, bool]:
+def _signature(node: Any, source: bytes, sig_start: int) -> tuple[str, int, bool]:
     """(one-line header, last header line, whether a skeleton keeps the closing line)."""
+    owner = node
     body = node.child_by_field_name("body")
     value = node.child_by_field_name("value") if body is None else None
     if value is not None:
-        body = value.child_by_field_name("body")
+        owner, body = value, value.child_by_field_name("body")
     if body is None or body.start_byte <= node.start_byte:
         end = source.find(b"\n", node.start_byte)
         end = node.end_byte if end < 0 else min(end, node.end_byte)
-        head, head_end, tail = source[node.start_byte:end], node.end_point[0] + 1, False
+        head, head_end, tail = source[sig_start:end], node.end_point[0] + 1, False
     else:
-        head = source[node.start_byte:_header_end(node, body)]
+        head = source[sig_start:_header_end(owner, body)]
         tail = source[body.start_byte:body.start_byte + 1] == b"{"
         head_end = body.start_point[0] + (1 if tail else 0)
         if not tail:
@@ -180,7 +191,7 @@ def extract(lang: str, source: bytes) -> tuple[list[Sym], bool]:
             kind = "method"
         prefix = syms[parent].qualname + "." if parent >= 0 else ""
         qual = prefix + (receiver + "." if receiver else "") + name
-        sig, head_end, tail = _signature(node, source)
+        sig, head_end, tail = _signature(node, source, _sig_start(node))
         syms.append(Sym(name, qual, kind, outer.start_point[0] + 1, _end_line(node, outer),
                         start_byte, end_byte, node.start_point[0] + 1, sig, parent, head_end, tail))
         stack.append(len(syms) - 1)
