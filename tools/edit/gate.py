@@ -42,5 +42,5 @@ def check(path: Path, shown: str, before: bytes | None, after: bytes, mode: str)
     if not problem:
         return ""
     if mode == "warn":
-        return f"warning: {shown}: {problem}"
+        return f"warning: {shown}: applied, but {problem.replace('would add', 'adds', 1)}"
     raise ToolError(f"{shown} not changed: {problem}\nFix the snippet and retry.")
