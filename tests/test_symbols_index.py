@@ -1,0 +1,108 @@
+"""The persistent index: storage, incremental refresh, ignore rules, skipped files, process pool."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tools.base import ToolContext
+from tools.symbols import ReadSymbolTool, SymbolIndex, get_index
+from tools.symbols.index import POOL_MIN_FILES
+
+
+def _write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_index_is_stored_and_reloaded(tmp_path: Path) -> None:
+    root, cache = tmp_path / "r", tmp_path / "c"
+    _write(root, "a.py", "def a():\n    pass\n")
+    _write(root, "b/b.go", "package b\n\nfunc B() {}\n")
+    first = SymbolIndex(root, cache)
+    assert first.refresh() == 2
+    assert first.path.is_file() and cache in first.path.parents
+    assert root not in first.path.parents  # stored outside the working tree
+    second = SymbolIndex(root, cache)
+    assert second.refresh() == 0
+    assert [s.qualname for s in second.symbols("b/b.go")] == ["B"]
+
+
+def test_incremental_refresh(tmp_path: Path) -> None:
+    root, cache = tmp_path / "r", tmp_path / "c"
+    _write(root, "a.py", "def a():\n    pass\n")
+    _write(root, "b.py", "def b():\n    pass\n")
+    index = SymbolIndex(root, cache)
+    index.refresh()
+    path = _write(root, "a.py", "def a2():\n    pass\n")
+    os.utime(path, ns=(1, 1))
+    _write(root, "sub/new.py", "class New:\n    pass\n")
+    (root / "b.py").unlink()
+    assert index.refresh() == 2
+    assert set(index.files) == {"a.py", "sub/new.py"}
+    assert index.by_name().get("a2") == [("a.py", 0)] and "b" not in index.by_name()
+    assert index.refresh() == 0
+
+
+def test_gitignore_minified_huge_binary(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _write(root, ".gitignore", "ignored/\n")
+    _write(root, "ignored/x.py", "def hidden():\n    pass\n")
+    _write(root, "app.min.js", "var a=1;" * 1000 + "\nfunction f(){}\n")
+    _write(root, "huge.py", "x = 1\n" * 200_000)
+    (root / "bin.c").write_bytes(b"int\x00main")
+    _write(root, "ok.py", "def ok():\n    pass\n")
+    index = SymbolIndex(root, tmp_path / "c")
+    index.refresh()
+    assert "ignored/x.py" not in index.files
+    notes = {rel: entry[4] for rel, entry in index.files.items()}
+    assert notes["app.min.js"].startswith("minified")
+    assert notes["huge.py"].startswith("too large")
+    assert notes["bin.c"] == "binary"
+    assert notes["ok.py"] == ""
+
+
+def test_progress_and_pool_match_serial(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    for i in range(POOL_MIN_FILES + 20):
+        _write(root, f"m{i // 50}/f{i}.py", f"class C{i}:\n    def m(self):\n        return {i}\n")
+    seen: list[tuple[int, int]] = []
+    pooled = SymbolIndex(root, tmp_path / "c1")
+    pooled.refresh(on_progress=lambda done, total: seen.append((done, total)), workers=2)
+    serial = SymbolIndex(root, tmp_path / "c2")
+    serial.refresh(workers=1)
+    assert pooled.files == serial.files
+    assert seen[-1] == (POOL_MIN_FILES + 20, POOL_MIN_FILES + 20)
+
+
+async def test_tools_see_edits_and_report_progress(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    path = _write(root, "mod.py", "def target():\n    return 1\n")
+    events: list[tuple[int, int]] = []
+    ctx = ToolContext(root=root, cache_dir=tmp_path / "c", extra={"on_progress": lambda d, t: events.append((d, t))})
+    tool = ReadSymbolTool()
+    res = await tool.run(tool.parse({"symbol": "target"}), ctx)
+    assert res.data["region"]["start"] == 1 and events[-1] == (1, 1)
+    path.write_text("import os\n\n\ndef target():\n    return 2\n")
+    res = await tool.run(tool.parse({"symbol": "target"}), ctx)
+    assert res.data["region"] == {"path": "mod.py", "start": 4, "end": 5}
+    assert "return 2" in res.text
+
+
+def test_shared_index_per_root(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _write(root, "a.py", "def a():\n    pass\n")
+    assert get_index(root, tmp_path / "c") is get_index(root, tmp_path / "c")
+
+
+@pytest.mark.parametrize("name", ["corrupt", "empty"])
+def test_corrupt_store_is_rebuilt(tmp_path: Path, name: str) -> None:
+    root = tmp_path / "r"
+    _write(root, "a.py", "def a():\n    pass\n")
+    index = SymbolIndex(root, tmp_path / "c")
+    index.path.parent.mkdir(parents=True)
+    index.path.write_bytes(b"\x00garbage" if name == "corrupt" else b"")
+    assert index.refresh() == 1
