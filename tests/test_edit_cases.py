@@ -291,6 +291,18 @@ def test_replace_symbol_method(tmp_path: Path) -> None:
     assert bad.is_error and (tmp_path / "m.py").read_bytes() == src.replace(b"return 1", b"return 'one'")
 
 
+@pytest.mark.skipif(not _locate_available(), reason="tools.symbols.locate has not landed")
+def test_replace_symbol_bare_name_crlf(tmp_path: Path) -> None:
+    src = b"def helper(a):\r\n    return a\r\n\r\n\r\ndef other():\r\n    pass\r\n"
+    (tmp_path / "h.py").write_bytes(src)
+    new = "    def helper(a, b=0):\n        return a + b\n"
+    result = run_tool(ReplaceSymbolTool(), {"symbol": "helper", "new_source": new}, ToolContext(root=tmp_path))
+    assert not result.is_error, result.text
+    assert (tmp_path / "h.py").read_bytes() == src.replace(b"(a):\r\n    return a", b"(a, b=0):\r\n    return a + b")
+    missing = run_tool(ReplaceSymbolTool(), {"symbol": "nope_nothing", "new_source": "x = 1"}, ToolContext(root=tmp_path))
+    assert missing.is_error
+
+
 def test_replace_symbol_empty_source(tmp_path: Path) -> None:
     result = run_tool(ReplaceSymbolTool(), {"symbol": "m.py:f", "new_source": "  "}, ToolContext(root=tmp_path))
     assert result.is_error and "empty" in result.text

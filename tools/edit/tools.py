@@ -20,7 +20,10 @@ def _commit(ctx: ToolContext, tf: TextFile, shown: str, after: str, verb: str, n
     if after_bytes == before_bytes:
         raise ToolError(f"{shown}: the edit changes nothing (the file already has this content)")
     warning = gate.check(tf.path, shown, before_bytes, after_bytes, ctx.syntax_gate)
-    atomic_write(tf.path, after_bytes, tf.mode)
+    try:
+        atomic_write(tf.path, after_bytes, tf.mode)
+    except OSError as exc:
+        raise ToolError(f"{shown}: not written: {exc.strerror or exc}") from None
     before = tf.text if tf.exists else ""
     diff = unified_diff(before, after, shown)
     added, removed = counts(diff)
@@ -164,6 +167,8 @@ class ReplaceSymbolTool(Tool):
         tf = load(real, shown)
         start, end = _line_span(tf, loc.start_line, loc.end_line)
         old_block = tf.text[start:end]
+        if loc.name.rsplit(".", 1)[-1] not in old_block:
+            raise ToolError(f"{shown}: the symbol index is out of date for {args.symbol}; re-run outline and retry")
         indent = leading(old_block)
         replacement = _reindent_block(tf.adapt_new(args.new_source), indent)
         if old_block.endswith(("\n", "\r")) and not replacement.endswith(("\n", "\r")):
