@@ -199,3 +199,37 @@ def test_edit_tool_then_undo(repo: Path) -> None:
     assert "+c = 42" in cps.diff()
     cps.undo()
     assert tree_files(repo) == original
+
+
+def test_unborn_repo_odd_names_symlinks_and_modes(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "spaced name ü.txt").write_text("one\n")
+    (root / "tool.sh").write_text("#!/bin/sh\n")
+    (root / "tool.sh").chmod(0o755)
+    (root / "ln").symlink_to("tool.sh")
+    cps = Checkpoints(root, "fresh")
+    original = tree_files(root)
+    cps.snapshot("first")
+    (root / "spaced name ü.txt").write_text("two\n")
+    (root / "tool.sh").chmod(0o644)
+    (root / "ln").unlink()
+    (root / "x").mkdir()
+    (root / "x" / "y").write_text("dir replaces nothing\n")
+    assert "spaced name ü.txt" in cps.diff()
+    cps.undo()
+    assert tree_files(root) == original
+    assert (root / "tool.sh").stat().st_mode & 0o111 and (root / "ln").is_symlink()
+    assert not (root / "x").exists()
+    assert git(root, "status", "--porcelain").count("??") == 3  # still untracked, nothing staged
+
+
+def test_commit_with_deleted_untracked_file(repo: Path) -> None:
+    (repo / "scratch.txt").write_text("untracked\n")
+    cps = Checkpoints(repo, "sess-11")
+    cps.snapshot("turn 1")
+    (repo / "scratch.txt").unlink()
+    (repo / "a.py").write_text("a = 3\n")
+    sha = cps.commit("session work")
+    assert git(repo, "show", "--name-only", "--format=", sha).split() == ["a.py"]

@@ -91,7 +91,11 @@ class Checkpoints:
                 self._git("add", "-A", "--ignore-errors", "--", self._spec, index=index)
             except Exception:
                 index.unlink(missing_ok=True)
-                self._git("add", "-A", "--ignore-errors", "--", self._spec, index=index)
+                try:  # unreadable files: keep the partial snapshot rather than none
+                    self._git("add", "-A", "--ignore-errors", "--", self._spec, index=index)
+                except Exception:
+                    if not index.exists():
+                        raise
             return self._git("write-tree", index=index)
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
@@ -188,7 +192,7 @@ class Checkpoints:
         if first is None:
             return ""
         current = self._tree_of_worktree()
-        return self._git("diff", "--no-color", "--no-ext-diff", first, current, "--", self._spec, strip=False)
+        return self._git("-c", "core.quotepath=off", "diff", "--no-color", "--no-ext-diff", "--no-textconv", first, current, "--", self._spec, strip=False)
 
     def changed_files(self) -> list[str]:
         """Paths the session changed (working tree vs first checkpoint)."""
@@ -210,9 +214,17 @@ class Checkpoints:
             except Exception:
                 env[var] = IDENTITY[var]
                 env[var.replace("AUTHOR", "COMMITTER")] = IDENTITY[var]
-        for chunk in range(0, len(paths), 200):
-            self._repo.git.execute(["git", "add", "-A", "--", *paths[chunk:chunk + 200]], env=env)
-        self._repo.git.execute(["git", "commit", "-q", "-m", message, "--", *paths], env=env)
+        tracked = set(self._git("ls-files", "-z", "--cached", "--", *paths, strip=False).split("\0"))
+        paths = [p for p in paths if p in tracked or os.path.lexists(self._top / p)]
+        if not paths:
+            raise ToolError("nothing to commit: the session's changes are to files git does not know")
+        try:
+            for chunk in range(0, len(paths), 200):
+                self._repo.git.execute(["git", "add", "-A", "--", *paths[chunk:chunk + 200]], env=env)
+            self._repo.git.execute(["git", "commit", "-q", "-m", message, "--", *paths], env=env)
+        except Exception as exc:
+            detail = (getattr(exc, "stderr", "") or str(exc)).strip()
+            raise ToolError(f"git commit failed: {detail[-800:]}") from None
         return self._repo.git.execute(["git", "rev-parse", "HEAD"])
 
 
