@@ -1,0 +1,153 @@
+"""Resuming a session: rebuild the model's exact view from its log, then go on appending to the same log."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.events import (
+    AssistantMessage, ContextCompacted, ContextEvicted, Event, FileEdited, Notice, NoteAdded, PlanUpdated,
+    ReminderAdded, SessionFinished, ToolCallFinished, TurnEnded, UserMessage,
+)
+from agent.log import LoadedLog, LogError, SessionLog, read_log
+
+if TYPE_CHECKING:
+    from agent.backends.base import Model
+    from agent.session import Session
+
+INTERRUPTED = "interrupted: the session stopped before this call returned; it may or may not have run"
+CONTEXT_MODULES = ("agent.compaction", "agent.context")
+
+
+def _context_applier() -> Any:
+    """`apply_event(context, event)` from the context engineer's modules, when it exists."""
+    for name in CONTEXT_MODULES:
+        try:
+            apply = getattr(importlib.import_module(name), "apply_event", None)
+        except ImportError:
+            apply = None
+        if callable(apply):
+            return apply
+    return None
+
+
+def _apply_context(session: Session, event: Event, apply: Any) -> None:
+    """Re-apply an eviction or compaction to the context manager."""
+    if apply is not None:
+        apply(session.context, event)
+        return
+    ctx = session.context
+    if isinstance(event, ContextCompacted):  # fallback until agent.compaction provides apply_event
+        ctx.summary = event.summary
+        ctx.compacted_upto = event.upto_index
+        ctx.compactions += 1
+
+
+def _close_pending(session: Session, pending: dict[str, str]) -> None:
+    """Answer tool calls left without a result (history only: the log already moved on)."""
+    for call_id in list(pending):
+        session.history.append({"role": "tool", "tool_call_id": call_id, "content": "error: " + INTERRUPTED})
+    pending.clear()
+
+
+def _on_assistant(session: Session, event: AssistantMessage, pending: dict[str, str]) -> None:
+    """An assistant message exactly as the loop appended it; its calls await results."""
+    _close_pending(session, pending)
+    message: dict[str, Any] = {"role": "assistant", "content": event.content}
+    if event.tool_calls:
+        message["tool_calls"] = event.tool_calls
+    session.history.append(message)
+    for call in event.tool_calls:
+        pending[call["id"]] = call.get("function", {}).get("name", "")
+    session.totals.add(event)
+    session.context.peak_tokens = max(session.context.peak_tokens, event.context_tokens)
+
+
+def replay_events(session: Session, events: list[Event]) -> None:
+    """Rebuild history, scratchpad, context and totals from logged events (emits nothing)."""
+    from agent.scratchpad import Fact
+
+    apply = _context_applier()
+    pending: dict[str, str] = {}
+    for event in events:
+        if isinstance(event, (UserMessage, ReminderAdded)):
+            _close_pending(session, pending)
+            session.history.append({"role": "user", "content": event.text})
+        elif isinstance(event, AssistantMessage):
+            _on_assistant(session, event, pending)
+        elif isinstance(event, ToolCallFinished):
+            pending.pop(event.call_id, None)
+            session.history.append({"role": "tool", "tool_call_id": event.call_id, "content": event.text})
+        elif isinstance(event, PlanUpdated):
+            session.pad.set_plan(event.steps)
+        elif isinstance(event, NoteAdded):
+            names = set(Fact.__dataclass_fields__)
+            session.pad.facts.append(Fact(**{k: v for k, v in event.fact.items() if k in names}))
+        elif isinstance(event, FileEdited) and event.path not in session.totals.files:
+            session.totals.files.append(event.path)
+        elif isinstance(event, (ContextEvicted, ContextCompacted)):
+            _apply_context(session, event, apply)
+        elif isinstance(event, TurnEnded):
+            session.totals.last_status = event.status
+        elif isinstance(event, SessionFinished):
+            session.totals.summary = event.summary or session.totals.summary
+            session.totals.verified = event.verified
+    session.pending_calls = dict(pending)  # type: ignore[attr-defined]
+
+
+def close_interrupted(session: Session) -> int:
+    """Log an 'interrupted' result for each call the log left open (crash mid-call); returns how many."""
+    pending: dict[str, str] = getattr(session, "pending_calls", {})
+    # replay_events put nothing in history for these yet: the emitted results go there and into the log.
+    for call_id, name in pending.items():
+        session.history.append({"role": "tool", "tool_call_id": call_id, "content": "error: " + INTERRUPTED})
+        session.record_result(ToolCallFinished(call_id=call_id, name=name, text="error: " + INTERRUPTED, is_error=True))
+    count = len(pending)
+    pending.clear()
+    return count
+
+
+def settings_for(loaded: LoadedLog, overrides: dict[str, Any] | None) -> Any:
+    """The recorded settings with the non-None overrides applied."""
+    from agent.config import Settings
+
+    settings = Settings.from_snapshot(loaded.header.get("settings") or {})
+    if not loaded.header.get("settings") and loaded.header.get("model"):
+        settings.model = loaded.header["model"]
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            setattr(settings, key, value)
+    return settings
+
+
+def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, model: Model | None = None,
+                 append: bool = True) -> Session:
+    """A Session rebuilt from the log at `path`, appending to the same log (unless `append` is false)."""
+    from agent.runner import build_session
+
+    loaded = read_log(path)
+    root = Path(loaded.header.get("root") or ".")
+    if not root.is_dir():
+        raise LogError(f"the session's repository {root} no longer exists")
+    settings = settings_for(loaded, settings_overrides)
+    sid = loaded.header.get("session_id") or path.stem
+    session = build_session(settings, root, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
+                            model=model, session_id=sid)
+    replay_events(session, loaded.events)
+    if append:
+        session.log = SessionLog.append_to(path)
+    if loaded.note:
+        session.emit(Notice(text=f"resuming from the last complete event: {loaded.note}", level="warning"))
+    closed = close_interrupted(session)
+    if closed:
+        session.emit(Notice(text=f"{closed} tool call(s) had no result (the run was cut off); marked interrupted",
+                            level="warning"))
+    return session
+
+
+def latest_session(session_dir: Path, root: Path) -> Path | None:
+    """The newest session log for repository `root`, or None."""
+    from agent.sessions import list_sessions
+
+    rows = list_sessions(session_dir, str(root))
+    return rows[0].path if rows else None
