@@ -99,7 +99,7 @@ class Comparison:
         if old.call_id == new.call_id and before == after and old.is_error == new.is_error:
             return True
         diff = "".join(difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True), "recorded", "rerun"))
+            [ln + "\n" for ln in before.splitlines()], [ln + "\n" for ln in after.splitlines()], "recorded", "rerun"))
         self.divergence = (
             f"first divergence at step {self.steps.get(old.call_id, '?')}, tool {old.name}, call {old.call_id}"
             + (f" (re-run answered call {new.call_id})" if new.call_id != old.call_id else "")

@@ -11,6 +11,7 @@ from agent import __version__
 from agent.backends.base import Model, ModelError
 from agent.config import Settings
 from agent.context import ContextManager, project_instructions
+from agent.events import Notice
 from agent.log import SessionLog, new_session_id
 from agent.registry import default_tools
 from agent.session import Session
@@ -49,7 +50,10 @@ def make_model(settings: Settings, on_retry: Any = None) -> Model:
     from agent.backends.litellm_backend import LiteLLMModel
 
     check_model(settings)
-    return LiteLLMModel(settings.model, api_base=settings.api_base, on_retry=on_retry)
+    retries = int(os.environ.get("PITH_RETRIES", "4"))
+    backoff = float(os.environ.get("PITH_BACKOFF", "1.0"))
+    return LiteLLMModel(settings.model, api_base=settings.api_base, on_retry=on_retry, retries=retries,
+                        backoff_base=backoff)
 
 
 def check_model(settings: Settings) -> None:
@@ -66,10 +70,13 @@ def check_model(settings: Settings) -> None:
         ) from None
     if settings.api_base or provider in ("ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile"):
         return
+    empty = {k: os.environ.pop(k) for k in list(os.environ) if k.endswith("_API_KEY") and not os.environ[k].strip()}
     try:
         env = litellm.validate_environment(model=settings.model)
     except Exception:
         return
+    finally:
+        os.environ.update(empty)
     missing = env.get("missing_keys") or []
     if missing:
         raise UsageError(f"no API key for {settings.model}: set {', '.join(missing)} in the environment")
@@ -93,4 +100,8 @@ def build_session(
     system = load("system.md").format(root=root)
     context = ContextManager(root=root, system_prompt=system, instructions=project_instructions(root, Path(os.getcwd())))
     log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
-    return Session(session_id=sid, settings=settings, model=model, root=root, tools=default_tools(), context=context, log=log)
+    session = Session(session_id=sid, settings=settings, model=model, root=root, tools=default_tools(), context=context,
+                      log=log)
+    if hasattr(model, "on_retry") and model.on_retry is None:
+        model.on_retry = lambda text: session.emit(Notice(text=text, level="warning"))
+    return session

@@ -5,6 +5,7 @@ import asyncio
 import importlib.util
 import os
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def classify(exc: Exception) -> ModelError:
     """Map a litellm/openai exception to a ModelError with a kind and a clear message."""
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
-    text = str(exc).split("\n")[0][:400]
+    text = re.sub(r"^(litellm\.)?\w+(Error|Exception)?: (\w+(Error|Exception): )*", "", str(exc).split("\n")[0])[:400]
     retry_after = _retry_after(exc)
     table = [
         ("ContextWindowExceeded", "context_length"),
@@ -60,6 +61,8 @@ def classify(exc: Exception) -> ModelError:
         if status >= 500:
             kind = "server"
     lowered = text.lower()
+    if "connection error" in lowered or "connecterror" in lowered or "connection refused" in lowered:
+        kind = "connection"
     if kind == "bad_request" and ("context length" in lowered or "maximum context" in lowered or "too many tokens" in lowered):
         kind = "context_length"
     if kind == "bad_request" and "tool" in lowered and ("support" in lowered or "not allowed" in lowered):
@@ -140,13 +143,18 @@ class LiteLLMModel:
             kwargs["api_base"] = self.api_base
         if self.api_key:
             kwargs["api_key"] = self.api_key
+        elif self.api_base and self.name.startswith(("openai/", "hosted_vllm/")) and not os.environ.get("OPENAI_API_KEY"):
+            kwargs["api_key"] = "no-key"  # local OpenAI-compatible servers need none, but the client insists on one
         try:
             stream = await litellm.acompletion(**kwargs)
             return await self._collect(stream, on_delta)
         except ModelError:
             raise
         except Exception as exc:  # litellm raises many exception types; classify them all
-            raise classify(exc) from None
+            err = classify(exc)
+            if err.kind == "connection" and self.api_base:
+                err = ModelError(f"cannot reach {self.api_base}: {err}", kind="connection")
+            raise err from None
 
     async def _collect(self, stream: Any, on_delta: DeltaCallback | None) -> ModelReply:
         """Accumulate streamed text, tool-call fragments and usage."""

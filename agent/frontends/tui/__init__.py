@@ -1,0 +1,1 @@
+"""The textual terminal UI: built only on the core's events and ops."""

@@ -1,0 +1,84 @@
+"""How the TUI gets its sessions: new, resumed, or rebuilt with another model (no textual here)."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agent.config import Settings
+
+if TYPE_CHECKING:
+    from agent.backends.base import Model
+    from agent.session import Session
+
+NO_RESUME = "resuming sessions needs agent.resume, which this build does not have yet"
+
+
+@dataclass
+class Launch:
+    """Settings and places for building sessions; `model_factory` lets tests inject a model."""
+
+    settings: Settings
+    root: Path
+    head: str | None = None
+    session_dir: Path | None = None
+    model_factory: Callable[[Settings], Model] | None = None
+
+    def model(self, settings: Settings | None = None) -> Model:
+        """A model for the settings (the injected factory, else the real backends)."""
+        settings = settings or self.settings
+        if self.model_factory is not None:
+            return self.model_factory(settings)
+        from agent.runner import make_model
+
+        return make_model(settings)
+
+    def new_session(self, task: str = "") -> Session:
+        """A fresh session (slow the first time: imports the model backend)."""
+        from agent.runner import build_session
+
+        return build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model())
+
+    def switch_model(self, name: str) -> Model:
+        """A model for another name through `make_model`; raises with a clear message on a bad name."""
+        from agent.runner import make_model
+
+        settings = dataclasses.replace(self.settings, model=name)
+        model = make_model(settings)
+        self.settings = settings
+        return model
+
+    def resume(self, path: Path) -> Session:
+        """The session in the log at `path`, ready to continue; raises RuntimeError if resume is unavailable."""
+        try:
+            from agent import resume as resume_mod
+        except ImportError:
+            raise RuntimeError(NO_RESUME) from None
+        overrides: dict[str, Any] = {"interactive": True, "approve": self.settings.approve}
+        model = self.model_factory(self.settings) if self.model_factory else None
+        if hasattr(resume_mod, "load_session"):
+            return resume_mod.load_session(path, overrides, model=model)
+        if hasattr(resume_mod, "resume_session"):
+            return resume_mod.resume_session(path, overrides, model=model)
+        raise RuntimeError(NO_RESUME)
+
+    def latest(self) -> Path | None:
+        """The newest session log of this repository."""
+        from agent.sessions import list_sessions
+
+        rows = list_sessions(self.session_dir, str(self.root)) if self.session_dir else []
+        return rows[0].path if rows else None
+
+    def sessions(self) -> list[Any]:
+        """This repository's sessions, newest first."""
+        from agent.sessions import list_sessions
+
+        return list_sessions(self.session_dir, str(self.root)) if self.session_dir else []
+
+    def past_events(self, path: Path) -> list[Any]:
+        """The logged events of a session, to draw its history."""
+        from agent.log import read_log
+
+        return list(read_log(path).events)

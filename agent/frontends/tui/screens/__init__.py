@@ -1,0 +1,1 @@
+"""Modal screens of the pith terminal UI: approval, help, sessions."""

@@ -1,0 +1,54 @@
+"""/help: commands and key bindings."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# pith
+
+Type a task and press **Enter**. The agent plans, reads, edits and runs tests; you approve what changes things.
+
+| Command | What it does |
+|---|---|
+| `/compact [focus]` | summarise older turns now (optionally keeping a focus) |
+| `/undo` | restore the files to the previous checkpoint |
+| `/diff` | show every change this session made |
+| `/model NAME` | switch model (e.g. `openai/gpt-4o`); a bad name keeps the old one |
+| `/clear` | end this session and start a fresh one |
+| `/sessions` | pick an earlier session of this repository and resume it |
+| `/help` | this screen |
+
+| Key | What it does |
+|---|---|
+| Enter | send |
+| Shift+Enter, Ctrl+J | new line |
+| Up / Down | previous / next message (on the first / last line) |
+| Ctrl+C | interrupt the running turn; twice within 2 s quits |
+| Ctrl+Q | quit (the session log is completed first) |
+| Ctrl+B | show / hide the side panel |
+| Ctrl+O | expand / collapse the last tool call |
+| Ctrl+L | scroll to the end |
+| Escape | close a dialog |
+
+A long paste is shown as `[pasted N lines]` and sent whole. Tool calls are collapsed: click one (or Ctrl+O) to see the
+exact output the model saw.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Commands and keys."""
+
+    BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        """The help text."""
+        with VerticalScroll(id="help-box"):
+            yield Markdown(HELP)
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        """Close."""
+        self.dismiss(None)

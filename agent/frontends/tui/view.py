@@ -1,0 +1,165 @@
+"""Turning core events into conversation blocks, side-panel updates and status-bar changes."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agent.events import (
+    ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
+    ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
+    SessionStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
+)
+from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
+from agent.frontends.tui.widgets.conversation import Conversation
+from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, short_tokens
+
+QUIET_END = ("finished", "answered")
+
+
+def context_budget(context: Any) -> int | None:
+    """The context manager's token budget, read defensively (an int, a property or a method)."""
+    budget = getattr(context, "budget", None)
+    if callable(budget):
+        try:
+            budget = budget()
+        except Exception:
+            return None
+    return budget if isinstance(budget, int) and budget > 0 else None
+
+
+class EventView:
+    """Renders every event; `live` is false while drawing a resumed session's past."""
+
+    def __init__(self, conversation: Conversation, side: SidePanel, status: StatusBar, frozen: bool = False,
+                 ask: Callable[[ApprovalRequested], None] | None = None) -> None:
+        self.conversation = conversation
+        self.side = side
+        self.status = status
+        self.frozen = frozen
+        self.ask = ask
+        self.context: Any = None
+        self.cost_of: Callable[[], float | None] = lambda: None
+        self.current: AssistantBlock | None = None
+        self.tools: dict[str, ToolBlock] = {}
+        self.finish_args: dict[str, str] = {}
+        self.live = True
+
+    def handle(self, event: Event) -> None:
+        """Render one event."""
+        method = getattr(self, "_on_" + event.type, None)
+        if method is not None:
+            method(event)
+
+    def flush(self) -> None:
+        """Render streamed text queued since the last flush."""
+        if self.current is not None and self.current._pending:
+            self.current.flush()
+            self.conversation.follow()
+
+    def notice(self, text: str, level: str = "info") -> None:
+        """Add a one-line notice."""
+        self.conversation.add(NoticeBlock(text, level))
+
+    def _on_session_started(self, e: SessionStarted) -> None:
+        self.status.set(model=e.model)
+        verb = "resumed session" if e.resumed else "new session"
+        where = "" if self.frozen else f" {e.session_id} · {e.root}"
+        self.notice(f"{verb}{where} · {e.model} · /help for commands", "dim")
+
+    def _on_user_message(self, e: UserMessage) -> None:
+        self.current = None
+        self.conversation.add(UserBlock(e.text))
+
+    def _on_reminder_added(self, e: ReminderAdded) -> None:
+        self.notice("reminder to the model: " + e.text.splitlines()[0][:100], "dim")
+
+    def _on_turn_started(self, e: TurnStarted) -> None:
+        if self.live:
+            self.status.set(state=f"running · step {e.step}")
+
+    def _on_assistant_delta(self, e: AssistantDelta) -> None:
+        if self.current is None or self.current.final:
+            self.current = AssistantBlock()
+            self.conversation.add(self.current)
+        self.current.feed(e.text)
+
+    def _on_assistant_message(self, e: AssistantMessage) -> None:
+        if self.current is not None and not self.current.final:
+            self.current.finish(e.content)
+        elif e.content.strip():
+            block = AssistantBlock()
+            self.conversation.add(block)
+            block.finish(e.content)
+        self.current = None
+        self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context), cost=self.cost_of(),
+                        model=e.model or self.status.model)
+
+    def _on_tool_call_started(self, e: ToolCallStarted) -> None:
+        self.current = None
+        if e.name == "finish" and isinstance(e.arguments.get("summary"), str):
+            self.finish_args[e.call_id] = e.arguments["summary"]
+        self.tools[e.call_id] = self.conversation.add(ToolBlock(e.call_id, e.name, e.label))  # type: ignore[assignment]
+
+    def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
+        block = self.tools.pop(e.call_id, None)
+        if block is None:
+            block = self.conversation.add(ToolBlock(e.call_id, e.name, e.name))  # type: ignore[assignment]
+        duration = None if self.frozen else e.duration
+        block.finish(e.text, e.is_error, duration, denied=bool(e.data.get("denied")))
+        summary = self.finish_args.pop(e.call_id, None)
+        if summary and not e.is_error:
+            done = AssistantBlock()
+            self.conversation.add(done)
+            done.add_class("summary")
+            done.finish(summary)
+
+    def _on_file_edited(self, e: FileEdited) -> None:
+        self.conversation.add(DiffBlock(e.path, e.diff))
+
+    def _on_approval_requested(self, e: ApprovalRequested) -> None:
+        if not self.live:
+            return
+        self.status.set(state="waiting for approval")
+        if self.ask is not None:
+            self.ask(e)
+
+    def _on_approval_resolved(self, e: ApprovalResolved) -> None:
+        if self.live:
+            self.status.set(state="running")
+        if e.decision == "deny":
+            self.notice(f"⊘ denied: {e.reason}" if e.reason else "⊘ denied", "warning")
+        elif e.decision == "always":
+            self.notice("✓ allowed for the rest of this session", "dim")
+
+    def _on_plan_updated(self, e: PlanUpdated) -> None:
+        self.side.set_plan(e.steps)
+
+    def _on_note_added(self, e: NoteAdded) -> None:
+        self.side.add_fact(e.fact)
+
+    def _on_context_evicted(self, e: ContextEvicted) -> None:
+        self.status.set(evictions=self.status.evictions + 1, context_tokens=e.tokens_after)
+        self.notice(f"✂ evicted {len(e.call_ids)} old tool outputs "
+                    f"({short_tokens(e.tokens_before)} → {short_tokens(e.tokens_after)} tokens)", "mark")
+
+    def _on_context_compacted(self, e: ContextCompacted) -> None:
+        self.status.set(compactions=self.status.compactions + 1, context_tokens=e.tokens_after)
+        self.side.set_compaction(e.summary, e.dropped, e.tokens_before, e.tokens_after, e.focus)
+        self.notice(f"⇊ compacted {e.dropped} messages ({short_tokens(e.tokens_before)} → "
+                    f"{short_tokens(e.tokens_after)} tokens); the summary is in the side panel", "mark")
+
+    def _on_notice(self, e: Notice) -> None:
+        self.notice(e.text, e.level)
+
+    def _on_error(self, e: ErrorOccurred) -> None:
+        self.notice(f"error ({e.kind}): {e.message}", "error")
+
+    def _on_turn_ended(self, e: TurnEnded) -> None:
+        self.current = None
+        if self.live:
+            self.status.set(state="idle" if e.status in QUIET_END else e.status.replace("_", " "))
+        if e.status not in QUIET_END:
+            self.notice(f"turn ended: {e.status.replace('_', ' ')}", "warning")
+
+    def _on_session_finished(self, e: SessionFinished) -> None:
+        self.status.set(state="session ended")

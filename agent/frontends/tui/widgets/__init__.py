@@ -1,0 +1,1 @@
+"""Widgets of the pith terminal UI."""

@@ -1,0 +1,104 @@
+"""Conversation blocks: user text, streaming assistant Markdown, tool calls, diffs, notices."""
+from __future__ import annotations
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Collapsible, Markdown, Static
+
+DIFF_THEME = "monokai"
+TOOL_ICONS = {"running": "…", "ok": "✓", "error": "✗", "denied": "⊘", "waiting": "?"}
+
+
+def diff_renderable(diff: str) -> Syntax | Text:
+    """A unified diff, syntax highlighted."""
+    if not diff.strip():
+        return Text("(no changes)", style="dim")
+    return Syntax(diff.rstrip("\n"), "diff", theme=DIFF_THEME, word_wrap=True, background_color="default")
+
+
+class UserBlock(Static):
+    """What the user typed."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(Text("› ", style="bold") + Text(text.strip()), classes="block user")
+
+
+class NoticeBlock(Static):
+    """A one-line notice, error or context mark."""
+
+    def __init__(self, text: str, level: str = "info") -> None:
+        super().__init__(Text(text), classes=f"block notice {level}")
+
+
+class AssistantBlock(Markdown):
+    """Assistant text, streamed in batches and finalised with the exact message."""
+
+    def __init__(self) -> None:
+        super().__init__("", classes="block assistant")
+        self.text = ""
+        self._pending = ""
+        self.final = False
+
+    def feed(self, delta: str) -> None:
+        """Queue streamed text; `flush` renders it."""
+        self.text += delta
+        self._pending += delta
+
+    def flush(self) -> None:
+        """Render the queued text (called at most every 50 ms while streaming)."""
+        if self._pending and not self.final:
+            self._pending = ""
+            self.update(self.text)
+
+    def finish(self, content: str) -> None:
+        """Show the exact final message."""
+        self.final = True
+        self._pending = ""
+        if content != self.text or not self.source:
+            self.text = content
+            self.update(content)
+
+
+class ToolBlock(Collapsible):
+    """One tool call: name, key args, status and duration; expands to the exact output the model saw."""
+
+    def __init__(self, call_id: str, name: str, label: str) -> None:
+        self.call_id = call_id
+        self.name_ = name
+        self.call_label = label or name
+        self.output = Static("", classes="tool-output", markup=False)
+        super().__init__(self.output, title=self._title("running", None), collapsed=True, classes="block tool")
+        self.status = "running"
+
+    def _title(self, status: str, duration: float | None) -> str:
+        """The one-line summary shown when collapsed."""
+        icon = TOOL_ICONS.get(status, "·")
+        dur = f" · {duration:.1f}s" if duration is not None else ""
+        return f"{icon} {self.call_label}{dur}"
+
+    def finish(self, text: str, is_error: bool, duration: float | None, denied: bool = False) -> None:
+        """Record the result."""
+        self.status = "denied" if denied else "error" if is_error else "ok"
+        self.title = self._title(self.status, duration)
+        self.output.update(Text(text))
+        self.set_class(is_error, "error")
+
+    def waiting(self) -> None:
+        """Mark the call as waiting for an approval."""
+        self.title = self._title("waiting", None)
+
+
+class DiffBlock(Vertical):
+    """A file edit as a highlighted unified diff."""
+
+    def __init__(self, path: str, diff: str) -> None:
+        super().__init__(classes="block diff")
+        self.path = path
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        """Title line and the diff."""
+        yield Static(Text(f"✎ {self.path}", style="bold"), classes="diff-title")
+        yield Static(diff_renderable(self.diff), classes="diff-body")

@@ -1,0 +1,127 @@
+"""The side panel (plan, scratchpad facts, last compaction) and the status bar."""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+PLAN_MARKS = {"done": ("✓", "green"), "in_progress": ("▸", "bold yellow"), "pending": ("○", "dim"),
+              "skipped": ("–", "dim"), "blocked": ("✗", "red")}
+
+
+def short_tokens(n: int) -> str:
+    """12345 -> '12.3k'."""
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def plan_text(steps: list[dict[str, Any]]) -> Text:
+    """The plan with a mark per status."""
+    if not steps:
+        return Text("no plan yet", style="dim")
+    out = Text()
+    for i, step in enumerate(steps, 1):
+        mark, style = PLAN_MARKS.get(str(step.get("status", "")), ("○", "dim"))
+        out.append(f"{mark} ", style=style)
+        out.append(f"{i}. {step.get('step', '')}\n", style="strike dim" if step.get("status") == "done" else "")
+    out.rstrip()
+    return out
+
+
+def fact_text(facts: list[dict[str, Any]]) -> Text:
+    """Scratchpad facts with their pointers."""
+    if not facts:
+        return Text("no notes yet", style="dim")
+    out = Text()
+    for fact in facts:
+        where = ":".join(str(fact[k]) for k in ("path", "symbol", "lines") if fact.get(k))
+        out.append("• " + str(fact.get("text", "")))
+        if where:
+            out.append(f"  ({where})", style="dim")
+        out.append("\n")
+    out.rstrip()
+    return out
+
+
+class SidePanel(VerticalScroll):
+    """Plan, scratchpad facts and what the last compaction dropped, updated live."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.steps: list[dict[str, Any]] = []
+        self.facts: list[dict[str, Any]] = []
+        self.plan = Static(plan_text([]), id="plan")
+        self.notes = Static(fact_text([]), id="notes")
+        self.compaction = Static(Text("none yet", style="dim"), id="compaction")
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        """Three titled sections."""
+        yield Static("Plan", classes="side-title")
+        yield self.plan
+        yield Static("Notes", classes="side-title")
+        yield self.notes
+        yield Static("Last compaction", classes="side-title")
+        yield self.compaction
+
+    def set_plan(self, steps: list[dict[str, Any]]) -> None:
+        """Replace the plan."""
+        self.steps = list(steps)
+        self.plan.update(plan_text(self.steps))
+
+    def add_fact(self, fact: dict[str, Any]) -> None:
+        """Append a scratchpad fact."""
+        self.facts.append(fact)
+        self.notes.update(fact_text(self.facts))
+
+    def set_compaction(self, summary: str, dropped: int, before: int, after: int, focus: str) -> None:
+        """Show what the last compaction dropped and its summary."""
+        head = f"{dropped} messages dropped, {short_tokens(before)} → {short_tokens(after)} tokens"
+        text = Text(head + (f" (focus: {focus})" if focus else "") + "\n", style="bold")
+        text.append(summary.strip() or "(empty summary)")
+        self.compaction.update(text)
+
+    def reset(self) -> None:
+        """Empty every section (a new session)."""
+        self.steps, self.facts = [], []
+        self.plan.update(plan_text([]))
+        self.notes.update(fact_text([]))
+        self.compaction.update(Text("none yet", style="dim"))
+
+
+class StatusBar(Static):
+    """Model · context tokens vs budget · cost · eviction and compaction marks · state."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self.model = ""
+        self.context_tokens = 0
+        self.budget: int | None = None
+        self.cost: float | None = 0.0
+        self.evictions = 0
+        self.compactions = 0
+        self.state = "starting"
+
+    def refresh_text(self) -> None:
+        """Redraw from the fields."""
+        ctx = short_tokens(self.context_tokens)
+        if self.budget:
+            pct = 100 * self.context_tokens / self.budget
+            ctx = f"{ctx}/{short_tokens(self.budget)} ({pct:.0f}%)"
+        cost = "cost ?" if self.cost is None else f"${self.cost:.4f}"
+        out = Text()
+        out.append(f" {self.model or '…'} ", style="bold")
+        out.append(f"│ ctx {ctx} │ {cost} ")
+        if self.evictions:
+            out.append(f"│ ✂ {self.evictions} evicted ", style="yellow")
+        if self.compactions:
+            out.append(f"│ ⇊ {self.compactions} compacted ", style="yellow")
+        style = {"running": "bold green", "waiting for approval": "bold yellow"}.get(self.state, "dim")
+        out.append(f"│ {self.state}", style=style)
+        self.update(out)
+
+    def set(self, **fields: Any) -> None:
+        """Change some fields and redraw."""
+        for key, value in fields.items():
+            setattr(self, key, value)
+        self.refresh_text()

@@ -1,0 +1,66 @@
+"""Shared fixtures: real git repos in temp dirs, the fake OpenAI server, the pith executable."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PITH = str(Path(sys.executable).parent / "pith")
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a local identity (CI machines have none)."""
+    cmd = ["git", "-c", "user.name=pith tests", "-c", "user.email=tests@pith.invalid", *args]
+    return subprocess.run(cmd, cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def make_repo(path: Path, files: dict[str, str]) -> Path:
+    """A git repo with `files` committed."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path
+
+
+@pytest.fixture
+def demo_repo(tmp_path: Path) -> Path:
+    """The bundled sample shop repo (one failing test), committed."""
+    from agent.demo import prepare_repo
+
+    return prepare_repo(tmp_path)
+
+
+@pytest.fixture
+def session_dir(tmp_path: Path) -> Path:
+    """A private folder for session logs."""
+    d = tmp_path / "sessions"
+    d.mkdir()
+    return d
+
+
+def pith_env(session_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a pith subprocess: no real keys, a private session dir."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env.update({"PITH_SESSION_DIR": str(session_dir), "OPENAI_API_KEY": "sk-test-not-a-real-key-000000", **extra})
+    return env
+
+
+def run_pith(args: list[str], cwd: Path, session_dir: Path, stdin: str | None = None, timeout: float = 120,
+             **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed `pith` command."""
+    return subprocess.run([PITH, *args], cwd=cwd, input=stdin, capture_output=True, text=True, timeout=timeout,
+                          env=pith_env(session_dir, **env))
+
+
+def jsonl(text: str) -> list[dict]:
+    """Parse JSONL stdout."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
