@@ -8,6 +8,7 @@ import os
 import subprocess
 import tempfile
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
@@ -22,6 +23,7 @@ VERSION = 4
 MAX_BYTES = 1_000_000
 MAX_LINE = 5_000
 POOL_MIN_FILES = 200
+RELIST_SECONDS = 30.0  # backstop: list the tree again at least this often (new folders without code)
 CHUNK = 48
 Progress = Callable[[int, int], None]
 # rel path -> (size, mtime_ns, lang, symbols as plain tuples or None, note)
@@ -36,17 +38,22 @@ def default_cache_dir() -> Path:
 
 
 def list_files(root: Path) -> tuple[list[str], dict[str, int]]:
-    """Files ripgrep would search (respects .gitignore) with a known grammar, and all their folders' mtimes."""
+    """Files ripgrep would search (respects .gitignore) with a grammar, and the mtimes of their folders.
+
+    A file added to or removed from a watched folder changes that folder's mtime, so a warm refresh
+    only stats those folders and the indexed files instead of listing the tree again.
+    """
     proc = subprocess.run([rg_path(), "--files", "--no-messages", "--no-require-git"], cwd=root,
                           capture_output=True, check=False)
     names = [n.replace(os.sep, "/") for n in proc.stdout.decode("utf-8", "surrogateescape").splitlines()]
+    names = [n for n in names if language_for(n)]
     dirs = {""}
     for name in names:
         folder = name.rpartition("/")[0]
         while folder not in dirs:
             dirs.add(folder)
             folder = folder.rpartition("/")[0]
-    return sorted(n for n in names if language_for(n)), _dir_mtimes(root, dirs)
+    return sorted(names), _dir_mtimes(root, dirs)
 
 
 def _dir_mtimes(root: Path, dirs: set[str] | dict[str, int]) -> dict[str, int]:
@@ -85,6 +92,14 @@ def scan_chunk(root: str, items: list[tuple[str, str]]) -> list[tuple[str, Entry
     return [scan_file(root, rel, lang) for rel, lang in items]
 
 
+def _size(root: Path, rel: str) -> int:
+    """A file's size, 0 when it cannot be read."""
+    try:
+        return os.stat(os.path.join(root, rel)).st_size
+    except OSError:
+        return 0
+
+
 class SymbolIndex:
     """Symbols of every indexed file of one repository, with a name lookup."""
 
@@ -97,6 +112,7 @@ class SymbolIndex:
         self.dirs: dict[str, int] = {}
         self._by_name: dict[str, list[tuple[str, int]]] | None = None
         self._loaded = False
+        self._listed_at = -RELIST_SECONDS  # the first refresh in a process always lists the tree
         self.lock = threading.RLock()
 
     def _load(self) -> None:
@@ -127,10 +143,12 @@ class SymbolIndex:
         with self.lock:
             if not self._loaded:
                 self._load()
-            if self.dirs and _dir_mtimes(self.root, self.dirs) == self.dirs:
+            fresh = time.monotonic() - self._listed_at < RELIST_SECONDS
+            if fresh and _dir_mtimes(self.root, self.dirs) == self.dirs:
                 current, dirs = list(self.files), self.dirs  # no file added or removed
             else:
                 current, dirs = list_files(self.root)
+                self._listed_at = time.monotonic()
             stale = [rel for rel in current if self._changed(rel)]
             removed = set(self.files) - set(current)
             changed_dirs = dirs != self.dirs
@@ -170,6 +188,7 @@ class SymbolIndex:
     def _scan_pool(self, items: list[tuple[str, str]], on_progress: Progress | None, workers: int) -> None:
         """Tag chunks of files across processes, reporting progress per chunk."""
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        items = sorted(items, key=lambda item: -_size(self.root, item[0]))  # big files first: better balance
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
         done = 0
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:

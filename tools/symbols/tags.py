@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -48,6 +49,17 @@ class Sym(NamedTuple):
     parent: int  # index of the enclosing symbol in the same file, -1 at top level
     head_end: int  # last line kept by a skeleton (signature, docstring)
     tail: bool  # a skeleton keeps the last line too (closing brace)
+
+
+_LOCAL = threading.local()
+
+
+def _parser(lang: str) -> Any:
+    """A parser for `lang` reused within the current thread (parsers are not thread-safe)."""
+    cache = _LOCAL.__dict__.setdefault("parsers", {})
+    if lang not in cache:
+        cache[lang] = parser_for(lang)
+    return cache[lang]
 
 
 @lru_cache(maxsize=None)
@@ -172,7 +184,7 @@ def _clean_name(kind: str, name: str, receiver: str) -> tuple[str, str]:
 
 def extract(lang: str, source: bytes) -> tuple[list[Sym], bool]:
     """All definitions in `source`, nested and sorted by position; also whether the parse had errors."""
-    tree = parser_for(lang).parse(source)
+    tree = _parser(lang).parse(source)
     raw = []
     for node, kind, name, receiver in _matches(lang, tree):
         name, receiver = _clean_name(kind, name, receiver)
