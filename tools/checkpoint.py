@@ -86,7 +86,7 @@ class Checkpoints:
         try:
             user_index = Path(self._repo.git_dir) / "index"
             if user_index.is_file():
-                shutil.copyfile(user_index, index)  # stat cache makes `add -A` fast; the original is untouched
+                shutil.copy2(user_index, index)  # keeps mtime so git still sees racily-clean entries
             try:
                 self._git("add", "-A", "--ignore-errors", "--", self._spec, index=index)
             except Exception:
