@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,7 @@ CASES = [
     Case("spaces-file-tabs-snippet", PY, E("\tif x:\n\t\treturn 1\n", "\tif x:\n\t\treturn 5\n"),
          b"def f():\n    if x:\n        return 5\n    return 2\n"),
     Case("indent-structure-differs", PY, E("if x:\nreturn 1\n", "z\n"), None, "not found"),
+    Case("indent-unit-differs-not-uniform", PY, E("if x:\n  return 1\n", "z\n"), None, "not found"),
     Case("unicode-curly-in-file", "say(\u201chi\u201d)\n".encode(), E('say("hi")', 'say("yo")'), b'say("yo")\n', "Unicode"),
     Case("unicode-curly-in-old", b"x = 'a'\n", E("x = \u2018a\u2019", "x = 'b'"), b"x = 'b'\n", "Unicode"),
     Case("unicode-dash", "a \u2014 b\n".encode(), E("a - b", "a to b"), b"a to b\n", "Unicode"),

@@ -45,6 +45,7 @@ class Checkpoints:
     """Snapshots of the working tree as commits on `refs/pith/checkpoints/<session_id>` (a stack)."""
 
     def __init__(self, root: Path, session_id: str) -> None:
+        """Open the repository containing `root` (if any); checkpoints cover files under root."""
         self.root = Path(root)
         self.session_id = session_id
         self.ref = REF_PREFIX + _safe_id(session_id)

@@ -29,12 +29,19 @@ def _profile(lines: list[str]) -> tuple[int, int, list[int]]:
     return low, unit, rel
 
 
+def _uses_tabs(lines: list[str]) -> bool:
+    """Whether any non-blank line is indented with a tab."""
+    return any("\t" in leading(line) for line in lines if line.strip())
+
+
 def block_levels_match(block: list[str], old_lines: list[str]) -> bool:
-    """True when both blocks have the same nesting structure (levels), whatever the indent unit or shift."""
+    """Same indent characters: a uniform shift only; tabs vs spaces: the same nesting levels."""
     _, unit_b, rel_b = _profile(block)
     _, unit_o, rel_o = _profile(old_lines)
     if len(rel_b) != len(rel_o):
         return False
+    if _uses_tabs(block) == _uses_tabs(old_lines):
+        return rel_b == rel_o
     if not unit_b or not unit_o:
         return unit_b == unit_o
     return all(b * unit_o == o * unit_b for b, o in zip(rel_b, rel_o))
@@ -56,7 +63,7 @@ def reindent(new: str, old_lines: list[str], block: list[str], text: str) -> str
     """Re-indent `new` (written in old's frame) into the frame of the matched file block."""
     old_low, unit_o, _ = _profile(old_lines)
     blk_low, unit_b, _ = _profile(block)
-    uses_tabs = any(leading(line).startswith("\t") for line in block if line.strip())
+    uses_tabs = _uses_tabs(block)
     new_lines = new.split("\n")
     if not unit_o:
         _, unit_o, _ = _profile([line for line in new_lines])
