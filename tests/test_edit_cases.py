@@ -314,3 +314,13 @@ def test_schemas_are_valid() -> None:
         schema = tool.schema()["function"]
         assert schema["name"] in {"edit", "write_file", "replace_symbol"} and schema["description"]
     assert set(EditTool().schema()["function"]["parameters"]["properties"]) == {"path", "old", "new", "replace_all"}
+
+
+@pytest.mark.skipif(not _locate_available(), reason="tools.symbols.locate has not landed")
+def test_replace_symbol_keeps_string_content(tmp_path: Path) -> None:
+    src = b'class K:\n    def doc(self):\n        return 1\n'
+    (tmp_path / "k.py").write_bytes(src)
+    new = '    def doc(self):\n        return """\nflush left\n"""\n'
+    result = run_tool(ReplaceSymbolTool(), {"symbol": "k.py:K.doc", "new_source": new}, ToolContext(root=tmp_path))
+    assert not result.is_error, result.text
+    assert (tmp_path / "k.py").read_text() == "class K:\n" + new

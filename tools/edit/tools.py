@@ -188,11 +188,19 @@ def _line_span(tf: TextFile, start_line: int, end_line: int) -> tuple[int, int]:
 
 
 def _reindent_block(source: str, indent: str) -> str:
-    """Shift `source` so its least-indented line sits at `indent`."""
+    """Shift `source` so its first line sits at `indent` (lines shallower than it are left alone)."""
     lines = source.split("\n")
     while lines and not lines[0].strip():
         lines.pop(0)
-    body = [line for line in lines if line.strip()]
-    low = min((len(leading(line)) for line in body), default=0)
-    out = [indent + line[low:] if line.strip() else line.lstrip(" \t") for line in lines]
+    base = leading(lines[0]) if lines else ""
+    if base == indent:
+        return "\n".join(lines)
+    out = []
+    for line in lines:
+        if not line.strip():
+            out.append(line.lstrip(" \t"))
+        elif line.startswith(base):
+            out.append(indent + line[len(base):])
+        else:
+            out.append(line)
     return "\n".join(out)
