@@ -45,6 +45,8 @@ def replay(
             raise typer.Exit(rerun_session(loaded, sys.stdout))
         except ReplayError as exc:
             _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted; the re-run worktree was removed", 130)
     if tui:
         _replay_tui(loaded)
         return
