@@ -1,7 +1,6 @@
 """The four symbol tools end to end on a temporary repository (real rg and grammars)."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 from pydantic import Field
 
@@ -12,11 +10,10 @@ from tools.languages import language_for
 from tools.paths import rel, resolve
 
 from .index import Progress, SymbolIndex, get_index
-from .lookup import lookup, split_address
+from .lookup import lookup, not_found, rank, split_address
 from .outline import file_outline, folder_outline
 from .read import read_symbol_text
 from .refs import find_references_text
-from .tags import SECONDARY
 
 MAX_DEFINITIONS = 50
 
@@ -125,9 +122,8 @@ class FindDefinitionsTool(Tool):
             if sym.qualname == dotted or sym.qualname.endswith("." + dotted):
                 hits.append((path, sym))
         if not hits:
-            from .lookup import not_found
             raise ToolError(not_found(index, None, dotted))
-        hits.sort(key=lambda h: (h[1].kind in SECONDARY, h[0], h[1].sig_line))
+        hits.sort(key=rank)
         out = [f"{len(hits)} definitions of '{dotted}'"]
         for path, sym in hits[:MAX_DEFINITIONS]:
             out.append(f"{path}:{sym.sig_line} {sym.kind} {sym.qualname}: {sym.signature}")

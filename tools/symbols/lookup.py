@@ -69,7 +69,14 @@ def find(index: SymbolIndex, rel_path: str | None, dotted: str) -> list[tuple[st
         paths = sorted({p for p, _ in index.by_name().get(last, [])})
         found = [(p, s) for p in paths for s in index.symbols(p) if s.name == last and _matches_dotted(s, dotted)]
     primary = [(p, s) for p, s in found if s.kind not in SECONDARY]
-    return primary or found
+    return sorted(primary or found, key=rank)
+
+
+def rank(hit: tuple[str, Sym]) -> tuple:
+    """Order candidates: primary kinds, outer definitions, non-test paths first."""
+    path, sym = hit
+    testy = "test" in path.lower()
+    return (sym.kind in SECONDARY, sym.qualname.count("."), testy, path, sym.start_line)
 
 
 def merge_overloads(found: list[tuple[str, Sym]]) -> tuple[str, Sym] | None:

@@ -24,7 +24,8 @@ _NAME = re.compile(r"^[A-Za-z_$~][\w$]*$")
 
 def candidates(root: str, name: str) -> tuple[dict[str, list[tuple[int, int, str]]], bool]:
     """rg --json -w matches: path -> [(line, absolute byte offset, line text)]; and whether capped."""
-    cmd = [rg_path(), "--json", "-w", "-F", "--no-messages", "--no-require-git", "--max-filesize", "1M", "--", name]
+    cmd = [rg_path(), "--json", "-w", "-F", "--no-messages", "--no-require-git", "--max-filesize", "1M",
+           "--", name]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, check=False)
     found: dict[str, list[tuple[int, int, str]]] = {}
     count = 0
@@ -60,7 +61,7 @@ def enclosing(syms: list[Sym], line: int) -> Sym | None:
 
 
 def confirm(root: str, path: str, name: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
-    """The (line, text) hits that are identifier nodes named `name`."""
+    """The (line, text) hits that are identifier nodes named `name`, one per line."""
     lang = language_for(path)
     with open(os.path.join(root, path), "rb") as fh:
         source = fh.read()
@@ -69,7 +70,8 @@ def confirm(root: str, path: str, name: str, hits: list[tuple[int, int, str]]) -
     kept = []
     for line, offset, text in hits:
         node = tree.root_node.descendant_for_byte_range(offset, offset + size)
-        if node is not None and node.start_byte == offset and node.end_byte == offset + size and _is_identifier(node):
+        exact = node is not None and node.start_byte == offset and node.end_byte == offset + size
+        if exact and _is_identifier(node) and (not kept or kept[-1][0] != line):
             kept.append((line, text.rstrip("\r\n")))
     return kept
 
@@ -101,7 +103,7 @@ def _format(index: SymbolIndex, name: str, groups: list[tuple[str, list[tuple[in
             other: list[str], capped: bool, unparsed: int) -> str:
     """Group confirmed hits by file with the enclosing symbol; cap at MAX_HITS lines."""
     total = sum(len(h) for _, h in groups)
-    out = [f"{total} references to '{name}' in {len(groups)} files"
+    out = [f"{total} lines referencing '{name}' in {len(groups)} files"
            f" ({dropped} text matches in strings/comments dropped)"]
     shown = 0
     for path, hits in groups:

@@ -118,8 +118,10 @@ def _signature(node: Any, source: bytes, sig_start: int) -> tuple[str, int, bool
         head_end = body.start_point[0] + (1 if tail else 0)
         if not tail:
             head_end = _docstring_end(body) or head_end
-    text = " ".join(head.decode("utf-8", "replace").split()).rstrip("{: ").rstrip()
-    text = re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", text))
+    text = head.decode("utf-8", "replace")
+    if "\n" in text or "  " in text or "\t" in text:  # multi-line header: join and tidy brackets
+        text = re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", " ".join(text.split())))
+    text = text.rstrip().rstrip("{: ").rstrip()
     if len(text) > MAX_SIGNATURE:
         text = text[: MAX_SIGNATURE - 1] + "…"
     return text, head_end, tail
@@ -146,6 +148,8 @@ def _docstring_end(body: Any) -> int:
 
 def _split_name(text: str) -> tuple[str, str]:
     """(qualifier, name) for `A::B::name` style names; qualifier uses dots."""
+    if "::" not in text:
+        return "", text
     text = re.sub(r"\s+", "", text)
     if "::" in text and not text.startswith("::"):
         scope, _, name = text.rpartition("::")
