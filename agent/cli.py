@@ -63,6 +63,7 @@ def read_task(task: Optional[str], task_file: Optional[Path]) -> str:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     task: Annotated[Optional[str], typer.Argument(help="the task; `-` reads it from stdin")] = None,
     task_file: Annotated[Optional[Path], typer.Option("--task-file", help="read the task from a file")] = None,
     model: ModelOpt = "anthropic/claude-sonnet-4-5",
@@ -76,6 +77,7 @@ def run(
     session_dir: SessionDirOpt = None,
     context_budget: Annotated[Optional[int], typer.Option("--context-budget", help="cap the model's view at N tokens")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="commit the session's changes at the end")] = False,
+    sandbox: Annotated[bool, typer.Option("--sandbox", help="run commands in bubblewrap: no network, read-only system")] = False,
 ) -> None:
     """Run a task headless: human text (or --json events), then exit 0 finished, 1 not completed, 2 usage
     error, 3 limit reached, 4 model/provider error, 130 interrupted."""
@@ -86,8 +88,20 @@ def run(
     if approve not in ("ask", "auto", "never"):
         fail(f"--approve must be ask, auto or never (got {approve!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
-                        timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit)
-    raise typer.Exit(execute(settings, text, session_dir, json_out))
+                        timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit, sandbox=sandbox)
+    raise typer.Exit(execute(settings, text, session_dir, json_out, explicit_params(ctx)))
+
+
+def explicit_params(ctx: typer.Context) -> set[str]:
+    """Names of options the user gave on the command line or through an environment variable."""
+    import click
+
+    explicit = set()
+    for name in ctx.params:
+        source = ctx.get_parameter_source(name)
+        if source in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT):
+            explicit.add(name)
+    return explicit
 
 
 @app.command()
@@ -133,6 +147,6 @@ def main() -> None:
     argv = sys.argv[1:]
     commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     commands |= {g.name for g in app.registered_groups}
-    if argv and not argv[0].startswith("-") and argv[0] not in commands:
-        sys.argv.insert(1, "tui")  # `pith "fix the login test"` opens the UI with a first task
+    if argv and argv[0] not in commands and argv[0] not in ("--help", "-h", "--version"):
+        sys.argv.insert(1, "tui")  # `pith "fix the login test"` / `pith -m MODEL` open the UI
     app()

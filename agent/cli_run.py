@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,12 +12,26 @@ from agent.config import Settings, default_session_dir
 from agent.log import LogError
 
 
-def execute(settings: Settings, task: str, session_dir: Path | None, json_out: bool) -> int:
+def execute(settings: Settings, task: str, session_dir: Path | None, json_out: bool,
+            explicit: set[str] | None = None) -> int:
     """Run one task to its end; returns the exit code."""
     from agent.frontends.headless import exit_code, run_headless
     from agent.runner import UsageError, build_session, find_root
+    from agent.userconfig import ConfigError, load_config
 
     root, head = find_root(Path(os.getcwd()))
+    try:
+        settings.apply(load_config(root), explicit if explicit is not None else set())
+    except ConfigError as exc:
+        print(f"pith: {exc}", file=sys.stderr)
+        return 2
+    if settings.approve not in ("ask", "auto", "never"):
+        print(f"pith: approve must be ask, auto or never (got {settings.approve!r})", file=sys.stderr)
+        return 2
+    if settings.sandbox and not shutil.which("bwrap"):
+        print("pith: --sandbox needs bubblewrap (`bwrap`); install it (apt install bubblewrap) or drop --sandbox",
+              file=sys.stderr)
+        return 2
     if head is None:
         print(f"pith: {root} is not a git repository: tools, edits and tests work; undo checkpoints and "
               "`pith diff` do not", file=sys.stderr)

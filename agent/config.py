@@ -31,6 +31,16 @@ class Settings:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     commit: bool = False
+    sandbox: bool = False
+    pass_env: list[str] = field(default_factory=list)
+
+    def apply(self, config: dict[str, Any], explicit: set[str]) -> None:
+        """Take config-file values for every setting not given explicitly on the command line."""
+        for key, value in config.items():
+            if key in ("allow", "deny", "pass_env"):
+                setattr(self, key, list(value) + list(getattr(self, key)))
+            elif key not in explicit and hasattr(self, key):
+                setattr(self, key, value)
 
     def snapshot(self) -> dict[str, Any]:
         """The settings as recorded in a session log header."""

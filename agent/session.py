@@ -65,7 +65,7 @@ class Session:
         self.totals = Totals()
         self.tool_ctx = ToolContext(
             root=root, default_timeout=settings.command_timeout, syntax_gate=settings.syntax_gate,
-            extra={"scratchpad": self.pad},
+            extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "pass_env": tuple(settings.pass_env)},
         )
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._approvals: dict[str, asyncio.Future[ResolveApproval]] = {}
@@ -80,9 +80,11 @@ class Session:
         if self.log is not None and event.durable and self.log_error is None:
             try:
                 self.log.write(event)
-            except Exception as exc:  # disk full, unwritable dir: report once, stop cleanly
+            except Exception as exc:  # disk full, unwritable dir: report once, stop the turn cleanly
                 self.log_error = str(exc)
-                self._events.put_nowait(Notice(text=f"session log stopped: {exc}", level="error"))
+                self._events.put_nowait(Notice(text=f"session log failed, stopping: {exc}", level="error"))
+                if self._turn and not self._turn.done():
+                    self._turn.cancel()
         self._track(event)
         self._events.put_nowait(event)
 
@@ -136,7 +138,7 @@ class Session:
         try:
             status = await run_turn(self, text)
         except asyncio.CancelledError:
-            status = "interrupted"
+            status = "log_error" if self.log_error else "interrupted"
             from agent.loop import close_open_calls
 
             close_open_calls(self, "interrupted by the user")

@@ -13,7 +13,7 @@ from agent.session import Session
 
 EXIT_CODES = {
     "finished": 0, "answered": 0, "not_completed": 1, "usage_error": 2, "limit_reached": 3,
-    "model_error": 4, "interrupted": 130,
+    "model_error": 4, "interrupted": 130, "log_error": 1,
 }
 
 
@@ -68,7 +68,7 @@ async def run_headless(session: Session, task: str, json_mode: bool = False, out
     session.submit(SubmitTurn(task))
     await asyncio.sleep(0)
     status = await session.wait_turn()
-    if interrupted:
+    if interrupted and not session.log_error:
         session.totals.last_status = "interrupted"
     session.submit(Shutdown())
     await consumer
