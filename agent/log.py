@@ -128,4 +128,6 @@ def read_log(path: Path) -> LoadedLog:
             raise LogError(f"{path}:{n}: corrupt line in the middle of the log") from None
         except KeyError:
             continue  # an event type from a newer pith: skip it, keep the rest
+        except (TypeError, AttributeError):
+            raise LogError(f"{path}:{n}: an event with missing or malformed fields (written by another pith?)") from None
     return loaded

@@ -76,6 +76,7 @@ def test_replay_tui_flag(tmp_path: Path, session_dir: Path) -> None:
     ('{"pith_log": 99, "session_id": "x"}', "log format 99 is not supported"),
     ('{"hello": "world"}', "log format None is not supported"),
     ("not json at all", "is not a pith session log"),
+    ('{"pith_log": 1, "session_id": "x"}\n{"type": "tool_call_finished", "ts": 1}', "missing or malformed fields"),
 ])
 def test_unknown_format_refused(tmp_path: Path, session_dir: Path, header: str, message: str) -> None:
     log = tmp_path / "old.jsonl"

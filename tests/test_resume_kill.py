@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from agent.backends.scripted import ScriptedModel
@@ -15,7 +16,7 @@ from conftest import PITH, make_repo, pith_env, run_pith
 from test_replay import call, write_script
 
 
-def wait_for(predicate, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], bool], timeout: float = 60) -> None:
     """Poll until `predicate()` is true."""
     deadline = time.monotonic() + timeout
     while not predicate():
