@@ -179,3 +179,30 @@ async def test_directory_where_file_expected(ctx: ToolContext, repo: Path) -> No
     (repo / "dir.py").mkdir()
     with pytest.raises(ToolError, match="is a directory"):
         await call(ReadSymbolTool(), ctx, symbol="dir.py:foo")
+
+
+async def test_more_languages_and_outer_preferred(ctx: ToolContext) -> None:
+    res = await call(ReadSymbolTool(), ctx, symbol="Sample")  # class preferred over its constructor
+    assert res.text.startswith("src/Sample.java:Sample (class, lines 5-30)")
+    res = await call(ReadSymbolTool(), ctx, symbol="src/sample.tsx:Footer")
+    assert "export const Footer = (props: Props) =>" in res.text
+    res = await call(ReadSymbolTool(), ctx, symbol="Point.new")
+    assert "pub fn new(x: i32, y: i32) -> Self {" in res.text
+    res = await call(ReadSymbolTool(), ctx, symbol="src/sample.ts:parse")  # overloads read together
+    assert res.data["region"] == {"path": "src/sample.ts", "start": 18, "end": 22}
+
+
+async def test_long_function_is_cut_with_note(ctx: ToolContext, repo: Path) -> None:
+    (repo / "long.py").write_text("def long():\n" + "    x = 1\n" * 600)
+    res = await call(ReadSymbolTool(), ctx, symbol="long.py:long")
+    assert "[cut: 201 more lines not shown (cap 400 lines)" in res.text and "read_lines('long.py'" in res.text
+
+
+async def test_references_one_line_per_hit_and_no_code_folder(ctx: ToolContext, repo: Path) -> None:
+    (repo / "pkg" / "twice.py").write_text("from src.sample import helper\n\nx = helper(helper(1))\n")
+    res = await call(FindReferencesTool(), ctx, name="helper")
+    assert res.text.count("x = helper(helper(1))") == 1
+    (repo / "docs").mkdir()
+    (repo / "docs" / "a.md").write_text("# helper\n")
+    res = await call(OutlineTool(), ctx, path="docs")
+    assert "no source files" in res.text

@@ -68,8 +68,18 @@ def find(index: SymbolIndex, rel_path: str | None, dotted: str) -> list[tuple[st
     else:
         paths = sorted({p for p, _ in index.by_name().get(last, [])})
         found = [(p, s) for p in paths for s in index.symbols(p) if s.name == last and _matches_dotted(s, dotted)]
-    primary = [(p, s) for p, s in found if s.kind not in SECONDARY]
-    return sorted(primary or found, key=rank)
+    primary = [(p, s) for p, s in found if s.kind not in SECONDARY] or found
+    outer = [(p, s) for p, s in primary if not _inside_another(s, p, primary)]
+    if rel_path is not None:
+        exact = [(p, s) for p, s in outer if s.qualname == dotted]
+        outer = exact if len(exact) == 1 else outer
+    return sorted(outer, key=rank)
+
+
+def _inside_another(sym: Sym, path: str, found: list[tuple[str, Sym]]) -> bool:
+    """Whether another candidate in the same file encloses `sym` (a Java constructor in its class)."""
+    return any(p == path and o is not sym and o.start_byte <= sym.start_byte and sym.end_byte <= o.end_byte
+               and (o.start_byte, o.end_byte) != (sym.start_byte, sym.end_byte) for p, o in found)
 
 
 def rank(hit: tuple[str, Sym]) -> tuple:

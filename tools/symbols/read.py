@@ -50,7 +50,7 @@ def render(lines: list[str], start: int, end: int, hidden: list[tuple[int, int]]
         if n in hide:
             text = lines[n - 1] if n - 1 < len(lines) else ""
             indent = text[: len(text) - len(text.lstrip())]
-            out.append(" " * width + f"| {indent}... ({hide[n] - n + 1} lines)")
+            out.append(" " * width + f"| {indent}... ({hide[n] - n + 1} line{'s' if hide[n] > n else ''})")
             n = hide[n] + 1
             continue
         out.append(number(n, lines[n - 1] if n - 1 < len(lines) else "", width))
