@@ -11,7 +11,7 @@ from agent.events import (
 )
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
-from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, short_tokens
+from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
 
 QUIET_END = ("finished", "answered")
 
@@ -64,7 +64,7 @@ class EventView:
         self.status.set(model=e.model)
         verb = "resumed session" if e.resumed else "new session"
         where = "" if self.frozen else f" {e.session_id} · {e.root}"
-        self.notice(f"{verb}{where} · {e.model} · /help for commands", "dim")
+        self.notice(f"{verb}{where} · {model_label(e.model)} · /help for commands", "dim")
 
     def _on_user_message(self, e: UserMessage) -> None:
         self.current = None

@@ -32,11 +32,13 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
             yield Static(Text(f"Allow {r.tool} ({r.kind})?", style="bold"), id="approval-title")
             yield Static(Text(r.summary), id="approval-summary")
             if r.pattern:
-                yield Static(Text(f"'Always' allows: {r.tool} {r.pattern}", style="dim"), id="approval-pattern")
+                scope = f"every {r.tool} call" if r.pattern in (r.tool, "*") else f"{r.tool} calls matching {r.pattern!r}"
+                yield Static(Text(f"Always = allow {scope} for the rest of this session", style="dim"),
+                             id="approval-pattern")
             with Horizontal(id="approval-buttons"):
-                yield Button("Allow once [a]", id="allow", variant="success")
-                yield Button("Always this session [s]", id="always", variant="primary")
-                yield Button("Deny [d]", id="deny", variant="error")
+                yield Button("Allow once (a)", id="allow", variant="success")
+                yield Button("Always this session (s)", id="always", variant="primary")
+                yield Button("Deny (d)", id="deny", variant="error")
             yield Input(placeholder="reason for the model (Enter to deny)", id="deny-reason")
 
     def on_mount(self) -> None:

@@ -45,10 +45,17 @@ class AssistantBlock(Markdown):
         """Queue streamed text; `flush` renders it."""
         self.text += delta
         self._pending += delta
+        self._before_mount()
+
+    def _before_mount(self) -> None:
+        """Not mounted yet: Markdown's own mount handler renders its initial text, so hand it ours."""
+        if not self.is_mounted:
+            self._initial_markdown = self.text
+            self._pending = ""
 
     def flush(self) -> None:
         """Render the queued text (called at most every 50 ms while streaming)."""
-        if self._pending and not self.final:
+        if self._pending and not self.final and self.is_mounted:
             self._pending = ""
             self.update(self.text)
 
@@ -56,9 +63,11 @@ class AssistantBlock(Markdown):
         """Show the exact final message."""
         self.final = True
         self._pending = ""
-        if content != self.text or not self.source:
-            self.text = content
+        changed = content != self.text or self.source != content
+        self.text = content
+        if changed and self.is_mounted:
             self.update(content)
+        self._before_mount()
 
 
 class ToolBlock(Collapsible):
@@ -69,10 +78,10 @@ class ToolBlock(Collapsible):
         self.name_ = name
         self.call_label = label or name
         self.output = Static("", classes="tool-output", markup=False)
-        super().__init__(self.output, title=self._title("running", None), collapsed=True, classes="block tool")
+        super().__init__(self.output, title=self._headline("running", None), collapsed=True, classes="block tool")
         self.status = "running"
 
-    def _title(self, status: str, duration: float | None) -> str:
+    def _headline(self, status: str, duration: float | None) -> str:
         """The one-line summary shown when collapsed."""
         icon = TOOL_ICONS.get(status, "·")
         dur = f" · {duration:.1f}s" if duration is not None else ""
@@ -81,13 +90,13 @@ class ToolBlock(Collapsible):
     def finish(self, text: str, is_error: bool, duration: float | None, denied: bool = False) -> None:
         """Record the result."""
         self.status = "denied" if denied else "error" if is_error else "ok"
-        self.title = self._title(self.status, duration)
+        self.title = self._headline(self.status, duration)
         self.output.update(Text(text))
         self.set_class(is_error, "error")
 
     def waiting(self) -> None:
         """Mark the call as waiting for an approval."""
-        self.title = self._title("waiting", None)
+        self.title = self._headline("waiting", None)
 
 
 class DiffBlock(Vertical):

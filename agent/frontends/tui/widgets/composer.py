@@ -23,7 +23,7 @@ class Composer(TextArea):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)  # type: ignore[arg-type]
-        self.history: list[str] = []
+        self.sent: list[str] = []
         self._cursor_in_history: int | None = None
         self._draft = ""
         self._pastes: list[tuple[str, str]] = []
@@ -38,7 +38,7 @@ class Composer(TextArea):
             event.prevent_default()
             event.stop()
             self.insert("\n")
-        elif event.key == "up" and self.cursor_location[0] == 0 and self.history:
+        elif event.key == "up" and self.cursor_location[0] == 0 and self.sent:
             event.prevent_default()
             event.stop()
             self._walk(-1)
@@ -73,8 +73,8 @@ class Composer(TextArea):
         text = self.expanded()
         if not text.strip():
             return
-        if not self.history or self.history[-1] != text:
-            self.history.append(text)
+        if not self.sent or self.sent[-1] != text:
+            self.sent.append(text)
         self._cursor_in_history = None
         self._pastes.clear()
         self.clear()
@@ -84,12 +84,12 @@ class Composer(TextArea):
         """Move through the sent messages (up: older, down: newer, past the newest: the draft)."""
         if self._cursor_in_history is None:
             self._draft = self.text
-            index = len(self.history) - 1 if step < 0 else None
+            index = len(self.sent) - 1 if step < 0 else None
         else:
             index = self._cursor_in_history + step
             index = max(index, 0)
-            if index >= len(self.history):
+            if index >= len(self.sent):
                 index = None
         self._cursor_in_history = index
-        self.load_text(self._draft if index is None else self.history[index])
+        self.load_text(self._draft if index is None else self.sent[index])
         self.move_cursor(self.document.end if step > 0 or index is None else (0, len(self.document.lines[0])))

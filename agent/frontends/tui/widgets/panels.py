@@ -16,6 +16,13 @@ def short_tokens(n: int) -> str:
     return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
 
 
+def model_label(name: str) -> str:
+    """A short model name: scripted models show the script's file name, not its full path."""
+    if name.startswith("scripted:") and "/" in name:
+        return "scripted:" + name.rsplit("/", 1)[1]
+    return name
+
+
 def plan_text(steps: list[dict[str, Any]]) -> Text:
     """The plan with a mark per status."""
     if not steps:
@@ -110,7 +117,7 @@ class StatusBar(Static):
             ctx = f"{ctx}/{short_tokens(self.budget)} ({pct:.0f}%)"
         cost = "cost ?" if self.cost is None else f"${self.cost:.4f}"
         out = Text()
-        out.append(f" {self.model or '…'} ", style="bold")
+        out.append(f" {model_label(self.model) or '…'} ", style="bold")
         out.append(f"│ ctx {ctx} │ {cost} ")
         if self.evictions:
             out.append(f"│ ✂ {self.evictions} evicted ", style="yellow")

@@ -1,0 +1,233 @@
+"""PithApp: the textual front end; it only consumes session events and submits ops."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from agent.events import ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
+from agent.frontends.tui.launch import Launch
+from agent.frontends.tui.screens.approval import ApprovalScreen
+from agent.frontends.tui.screens.help import HelpScreen
+from agent.frontends.tui.view import EventView
+from agent.frontends.tui.widgets.blocks import ToolBlock
+from agent.frontends.tui.widgets.composer import Composer
+from agent.frontends.tui.widgets.conversation import MAX_BLOCKS, Conversation
+from agent.frontends.tui.widgets.panels import SidePanel, StatusBar
+
+if TYPE_CHECKING:
+    from agent.session import Session
+
+FLUSH_S = 0.05
+QUIT_WINDOW_S = 2.0
+SHUTDOWN_WAIT_S = 10.0
+
+
+class PithApp(App[None]):
+    """The pith terminal UI."""
+
+    CSS_PATH = "pith.tcss"
+    TITLE = "pith"
+    BINDINGS = [
+        Binding("ctrl+c", "interrupt", "Interrupt", priority=True),
+        Binding("ctrl+q", "quit_pith", "Quit", priority=True),
+        Binding("ctrl+b", "toggle_side", "Panel"),
+        Binding("ctrl+o", "toggle_tool", "Last tool"),
+        Binding("ctrl+l", "scroll_end", "End", show=False),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(self, launch: Launch, task: str | None = None, resume: Path | None = None, frozen: bool = False,
+                 cap: int = MAX_BLOCKS, t0: float | None = None) -> None:
+        super().__init__()
+        self.launch = launch
+        self.first_task = task
+        self.resume_path = resume
+        self.frozen = frozen
+        self.cap = cap
+        self.t0 = t0 if t0 is not None else time.perf_counter()
+        self.first_paint_s: float | None = None
+        self.session: Session | None = None
+        self.view: EventView | None = None
+        self.busy = False
+        self.finished = asyncio.Event()
+        self.turn_done = asyncio.Event()
+        self._last_ctrl_c = 0.0
+        self._boot_error: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Conversation and composer on the left, the side panel on the right, status and footer below."""
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Conversation(cap=self.cap, id="conversation")
+                yield Composer(id="composer", placeholder="Ask pith to do something · Enter sends · /help")
+            yield SidePanel(id="side")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Wire the view, then build the session after the first paint."""
+        self.view = EventView(self.query_one(Conversation), self.query_one(SidePanel), self.query_one(StatusBar),
+                              frozen=self.frozen, ask=self.ask_approval)
+        self.query_one(StatusBar).set(model=self.launch.settings.model if not self.frozen else "", state="starting…")
+        self.query_one(Composer).focus()
+        self.set_interval(FLUSH_S, self.view.flush)
+        self.call_after_refresh(self._painted)
+
+    def _painted(self) -> None:
+        """First paint done: note the time and start building the session in the background."""
+        self.first_paint_s = time.perf_counter() - self.t0
+        self.run_worker(self._boot(), name="boot", exclusive=True, group="boot")
+
+    async def _boot(self) -> None:
+        """Build (or resume) the session off the event loop, then attach it."""
+        try:
+            if self.resume_path is not None:
+                session = await asyncio.to_thread(self.launch.resume, self.resume_path)
+                self.draw_past(self.resume_path)
+                self.attach(session, resumed=True)
+            else:
+                session = await asyncio.to_thread(self.launch.new_session, self.first_task or "")
+                self.attach(session)
+        except Exception as exc:  # a bad model name or missing key: say so, keep the UI usable
+            self._boot_error = str(exc)
+            assert self.view is not None
+            self.view.notice(f"cannot start a session: {exc}", "error")
+            self.view.status.set(state="no session (fix the problem, then /model NAME or /clear)")
+            return
+        if self.first_task:
+            self.send(self.first_task)
+            self.first_task = None
+
+    def draw_past(self, path: Path) -> None:
+        """Render a resumed session's logged events (no dialogs)."""
+        assert self.view is not None
+        self.view.live = False
+        try:
+            for event in self.launch.past_events(path):
+                self.view.handle(event)
+        finally:
+            self.view.live = True
+
+    def attach(self, session: Session, resumed: bool = False) -> None:
+        """Make `session` the current one and start pumping its events."""
+        assert self.view is not None
+        self.session = session
+        self.finished = asyncio.Event()
+        self.view.context = session.context
+        self.view.cost_of = lambda: session.totals.cost
+        self.view.status.set(state="idle")
+        self.run_worker(self._pump(session), name="pump", group="pump")
+        session.start(resumed=resumed)
+
+    async def _pump(self, session: Session) -> None:
+        """Render the session's events as they come."""
+        async for event in session.events():
+            self.on_session_event(event)
+        self.finished.set()
+
+    def on_session_event(self, event: Event) -> None:
+        """One event: render it and track the turn state."""
+        assert self.view is not None
+        self.view.handle(event)
+        if event.type == "turn_ended":
+            self.busy = False
+            self.turn_done.set()
+        elif isinstance(event, SessionFinished):
+            self.busy = False
+            self.finished.set()
+
+    def send(self, text: str) -> None:
+        """Submit a user message as a new turn."""
+        if self.session is None:
+            assert self.view is not None
+            self.view.notice(self._boot_error and "no session: " + self._boot_error or "still starting…", "warning")
+            return
+        if self.busy:
+            self.view.notice("a turn is running: wait for it or press Ctrl+C to interrupt", "warning")  # type: ignore[union-attr]
+            return
+        self.busy = True
+        self.turn_done.clear()
+        self.view.status.set(state="running")  # type: ignore[union-attr]
+        self.session.submit(SubmitTurn(text))
+
+    def submit_op(self, op: Any) -> None:
+        """Hand an op to the session (if there is one)."""
+        if self.session is not None:
+            self.session.submit(op)
+
+    def on_composer_submitted(self, message: Composer.Submitted) -> None:
+        """A slash command or a message for the agent."""
+        text = message.text.strip()
+        if text.startswith("/"):
+            from agent.frontends.tui.commands import run_command
+
+            self.run_worker(run_command(self, text), group="command")
+        else:
+            self.send(text)
+
+    def ask_approval(self, request: ApprovalRequested) -> None:
+        """Show the approval dialog; its answer goes back as a ResolveApproval op."""
+        if self.view is not None and self.view.tools:
+            list(self.view.tools.values())[-1].waiting()
+
+        def done(op: ResolveApproval | None) -> None:
+            self.submit_op(op or ResolveApproval(request_id=request.request_id, decision="deny", reason="dialog closed"))
+
+        self.push_screen(ApprovalScreen(request), done)
+
+    def action_interrupt(self) -> None:
+        """Ctrl+C: interrupt the running turn; a second Ctrl+C within 2 s quits."""
+        now = time.monotonic()
+        if now - self._last_ctrl_c < QUIT_WINDOW_S:
+            self.run_worker(self.action_quit_pith(), group="quit")
+            return
+        self._last_ctrl_c = now
+        if self.busy:
+            self.submit_op(Interrupt())
+            self.notify("interrupting the turn · Ctrl+C again to quit", timeout=QUIT_WINDOW_S)
+        else:
+            self.notify("nothing to interrupt · Ctrl+C again (or Ctrl+Q) to quit", timeout=QUIT_WINDOW_S)
+
+    async def end_session(self) -> None:
+        """Shut the current session down and wait for its SessionFinished, so the log is complete."""
+        if self.session is None:
+            return
+        self.session.submit(Shutdown())
+        try:
+            await asyncio.wait_for(self.finished.wait(), SHUTDOWN_WAIT_S)
+        except asyncio.TimeoutError:
+            pass
+        self.session = None
+
+    async def action_quit_pith(self) -> None:
+        """Ctrl+Q: finish the session cleanly, then leave."""
+        if self.view is not None:
+            self.view.status.set(state="closing…")
+        await self.end_session()
+        self.exit()
+
+    def action_toggle_side(self) -> None:
+        """Show or hide the side panel."""
+        side = self.query_one(SidePanel)
+        side.display = not side.display
+
+    def action_toggle_tool(self) -> None:
+        """Expand or collapse the newest tool call."""
+        blocks = list(self.query(ToolBlock))
+        if blocks:
+            blocks[-1].collapsed = not blocks[-1].collapsed
+
+    def action_scroll_end(self) -> None:
+        """Jump to the newest block."""
+        self.query_one(Conversation).scroll_end(animate=False)
+
+    def action_help(self) -> None:
+        """Show commands and keys."""
+        self.push_screen(HelpScreen())

@@ -1,0 +1,134 @@
+"""Slash commands: /compact /undo /diff /model /clear /sessions /help."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agent.events import Compact, Undo
+from agent.frontends.tui.screens.help import HelpScreen
+from agent.frontends.tui.screens.sessions import SessionsScreen
+from agent.frontends.tui.widgets.blocks import DiffBlock
+from agent.frontends.tui.widgets.conversation import Conversation
+from agent.frontends.tui.widgets.panels import SidePanel
+
+if TYPE_CHECKING:
+    from agent.frontends.tui.app import PithApp
+
+COMMANDS = ("compact", "undo", "diff", "model", "clear", "sessions", "help")
+
+
+async def run_command(app: PithApp, text: str) -> None:
+    """Run one slash command; unknown ones get a hint."""
+    name, _, arg = text[1:].partition(" ")
+    name, arg = name.strip().lower(), arg.strip()
+    if name not in COMMANDS:
+        app.view.notice(f"unknown command /{name}; try /help", "warning")  # type: ignore[union-attr]
+        return
+    await globals()["cmd_" + name](app, arg)
+
+
+def _need_session(app: PithApp) -> bool:
+    """True when there is a session; otherwise says so."""
+    if app.session is None:
+        app.view.notice("no session yet", "warning")  # type: ignore[union-attr]
+        return False
+    return True
+
+
+async def cmd_compact(app: PithApp, focus: str) -> None:
+    """Ask the core to compact now."""
+    if _need_session(app):
+        app.view.notice("compacting" + (f" (focus: {focus})" if focus else "") + "…", "dim")  # type: ignore[union-attr]
+        app.submit_op(Compact(focus=focus))
+
+
+async def cmd_undo(app: PithApp, _: str) -> None:
+    """Restore the previous checkpoint (the core answers with a notice)."""
+    if _need_session(app):
+        if app.busy:
+            app.view.notice("wait for the turn to end (or Ctrl+C) before /undo", "warning")  # type: ignore[union-attr]
+            return
+        app.submit_op(Undo())
+
+
+async def cmd_diff(app: PithApp, _: str) -> None:
+    """Show everything this session changed."""
+    if not _need_session(app):
+        return
+    from agent.checkpoints import session_diff
+
+    diff = await asyncio.to_thread(session_diff, app.session)  # type: ignore[arg-type]
+    app.query_one(Conversation).add(DiffBlock("session diff (/diff)", diff))
+
+
+async def cmd_model(app: PithApp, name: str) -> None:
+    """Switch the session's model; a bad name keeps the old one."""
+    view = app.view
+    assert view is not None
+    if not name:
+        current = app.session.model.name if app.session else app.launch.settings.model
+        view.notice(f"model: {current} · /model NAME to switch", "dim")
+        return
+    try:
+        model = await asyncio.to_thread(app.launch.switch_model, name)
+    except Exception as exc:
+        view.notice(f"cannot use {name!r}: {exc} (keeping the current model)", "error")
+        return
+    if app.session is None:
+        await _fresh(app)
+        return
+    app.session.model = model
+    app.session.settings.model = name
+    view.status.set(model=model.name)
+    view.notice(f"model switched to {model.name}", "dim")
+
+
+async def _fresh(app: PithApp) -> None:
+    """End the current session and start a new one with a clean view."""
+    await app.end_session()
+    app.query_one(Conversation).clear_blocks()
+    app.query_one(SidePanel).reset()
+    app.view.status.set(context_tokens=0, cost=0.0, evictions=0, compactions=0, state="starting…")  # type: ignore[union-attr]
+    app.busy = False
+    app.resume_path = None
+    await app._boot()
+
+
+async def cmd_clear(app: PithApp, _: str) -> None:
+    """A new session (the old one is shut down and its log completed)."""
+    await _fresh(app)
+
+
+async def cmd_sessions(app: PithApp, _: str) -> None:
+    """Pick an earlier session and resume it."""
+    rows = await asyncio.to_thread(app.launch.sessions)
+    if app.session is not None:
+        rows = [r for r in rows if r.id != app.session.id]
+
+    async def chosen(path: Path | None) -> None:
+        if path is not None:
+            await resume_into(app, path)
+
+    app.push_screen(SessionsScreen(rows), chosen)
+
+
+async def resume_into(app: PithApp, path: Path) -> None:
+    """Replace the current session with the one logged at `path`."""
+    try:
+        import agent.resume  # noqa: F401
+    except ImportError:
+        from agent.frontends.tui.launch import NO_RESUME
+
+        app.view.notice(NO_RESUME, "error")  # type: ignore[union-attr]
+        return
+    await app.end_session()
+    app.query_one(Conversation).clear_blocks()
+    app.query_one(SidePanel).reset()
+    app.resume_path = path
+    await app._boot()
+
+
+async def cmd_help(app: PithApp, _: str) -> None:
+    """Commands and keys."""
+    app.push_screen(HelpScreen())
