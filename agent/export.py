@@ -213,6 +213,7 @@ def _redacted(loaded: LoadedLog, redactor: Redactor) -> LoadedLog:
     from agent.events import event_from_dict
 
     def clean(value: Any) -> Any:
+        """The value with every string redacted."""
         if isinstance(value, str):
             return redactor.redact(value)
         if isinstance(value, list):

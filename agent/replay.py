@@ -200,6 +200,7 @@ async def _rerun(loaded: LoadedLog, tree: Path, rerun_id: str) -> Comparison:
     policy: ReplayPolicy = session.policy
 
     async def pump() -> None:
+        """Compare results as they come; answer approval requests with the recorded decisions."""
         async for event in session.events():
             if isinstance(event, ToolCallFinished) and not comparison.divergence and not comparison.check(event):
                 session.submit(Interrupt())
