@@ -70,8 +70,6 @@ def check_limits(session: Session, state: TurnState) -> str:
     cost = session.totals.cost
     if s.max_cost is not None and cost is not None and cost >= s.max_cost:
         return f"max cost (${s.max_cost:.2f}; spent ${cost:.4f})"
-    if s.timeout and time.monotonic() - state.started >= s.timeout:
-        return f"timeout ({s.timeout:.0f}s)"
     return ""
 
 

@@ -72,6 +72,8 @@ class Session:
         self._turn: asyncio.Task[None] | None = None
         self._closed = False
         self.log_error: str | None = None
+        self.limit_hit = ""
+        self.model_error: Exception | None = None
 
     # ---- events out ----
 
@@ -135,15 +137,28 @@ class Session:
         from agent.loop import run_turn
 
         status = "not_completed"
+        watchdog = None
+        if self.settings.timeout:
+            watchdog = asyncio.get_running_loop().call_later(self.settings.timeout, self._time_up)
         try:
             status = await run_turn(self, text)
         except asyncio.CancelledError:
-            status = "log_error" if self.log_error else "interrupted"
+            status = "log_error" if self.log_error else "limit_reached" if self.limit_hit else "interrupted"
             from agent.loop import close_open_calls
 
-            close_open_calls(self, "interrupted by the user")
+            close_open_calls(self, "stopped: " + (self.limit_hit or "interrupted by the user"))
+        finally:
+            if watchdog:
+                watchdog.cancel()
         self.totals.last_status = status
         self.emit(TurnEnded(status=status))
+
+    def _time_up(self) -> None:
+        """The --timeout watchdog: stop the turn wherever it is (a tool, a model call)."""
+        self.limit_hit = f"timeout ({self.settings.timeout:.0f}s)"
+        self.emit(Notice(text=f"limit reached: {self.limit_hit}", level="warning"))
+        if self._turn and not self._turn.done():
+            self._turn.cancel()
 
     async def wait_turn(self) -> str:
         """Wait for the running turn to end; returns its status."""
@@ -200,7 +215,7 @@ class Session:
             summary=t.summary, steps=t.steps, input_tokens=t.input_tokens,
             output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost, files_changed=list(t.files),
             verified=t.verified, peak_context_tokens=self.context.peak_tokens, compactions=self.context.compactions,
-            limit=limit or getattr(self, "limit_hit", ""),
+            limit=limit or self.limit_hit,
         )
 
     def record_result(self, event: ToolCallFinished) -> None:
