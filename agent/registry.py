@@ -5,7 +5,7 @@ import importlib
 
 from tools.base import Tool
 
-# (tool name, module, class): a tuple, not import side effects; tools land with their issues.
+# (tool name, module, class): a tuple, not import side effects.
 DEFAULT_TOOLS: tuple[tuple[str, str, str], ...] = (
     ("plan", "agent.control", "PlanTool"),
     ("grep", "tools.grep", "GrepTool"),
@@ -30,8 +30,5 @@ def default_tools(names: set[str] | None = None) -> dict[str, Tool]:
     for name, module, cls in DEFAULT_TOOLS:
         if names is not None and name not in names:
             continue
-        try:
-            out[name] = getattr(importlib.import_module(module), cls)()
-        except (ImportError, AttributeError):
-            continue  # a tool whose issue has not landed yet is simply not offered
+        out[name] = getattr(importlib.import_module(module), cls)()
     return out
