@@ -78,6 +78,8 @@ def run(
     context_budget: Annotated[Optional[int], typer.Option("--context-budget", help="cap the model's view at N tokens")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="commit the session's changes at the end")] = False,
     sandbox: Annotated[bool, typer.Option("--sandbox", help="run commands in bubblewrap: no network, read-only system")] = False,
+    tool_protocol: Annotated[str, typer.Option("--tool-protocol", help="native | text | auto: how tools reach the model (auto: native, text if the server refuses)")] = "auto",
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="ask for whole replies (llama.cpp cannot stream with tools)")] = False,
 ) -> None:
     """Run a task headless: human text (or --json events), then exit 0 finished, 1 not completed, 2 usage
     error, 3 limit reached, 4 model/provider error, 130 interrupted."""
@@ -87,8 +89,11 @@ def run(
     text = read_task(task, task_file)
     if approve not in ("ask", "auto", "never"):
         fail(f"--approve must be ask, auto or never (got {approve!r})")
+    if tool_protocol not in ("native", "text", "auto"):
+        fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
-                        timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit, sandbox=sandbox)
+                        timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit, sandbox=sandbox,
+                        tool_protocol=tool_protocol, stream=not no_stream)
     raise typer.Exit(execute(settings, text, session_dir, json_out, explicit_params(ctx)))
 
 

@@ -21,6 +21,7 @@ class Settings:
     timeout: float | None = None
     plan: bool = True
     tool_protocol: str = "auto"  # native | text | auto
+    stream: bool = True  # False for servers that cannot stream with tools (llama.cpp): --no-stream
     context_window: int | None = None
     context_budget: int | None = None
     output_reserve: int = 4096

@@ -36,7 +36,11 @@ def find_root(start: Path) -> tuple[Path, str | None]:
 
 
 def make_model(settings: Settings, on_retry: Any = None) -> Model:
-    """The backend for a model string: `scripted:PATH` or anything litellm understands."""
+    """The backend for a model string (`scripted:PATH` or anything litellm understands), in its tool protocol."""
+    protocol = getattr(settings, "tool_protocol", "auto") or "auto"
+    if protocol not in ("native", "text", "auto"):
+        raise UsageError(f"tool protocol must be native, text or auto (got {protocol!r})")
+    model: Model
     if settings.model.startswith("scripted:"):
         from agent.backends.scripted import ScriptedModel
 
@@ -44,16 +48,27 @@ def make_model(settings: Settings, on_retry: Any = None) -> Model:
         if not path.is_file():
             raise UsageError(f"scripted model file not found: {path}")
         try:
-            return ScriptedModel.from_file(path)
+            model = ScriptedModel.from_file(path)
         except ModelError as exc:
             raise UsageError(str(exc)) from None
-    from agent.backends.litellm_backend import LiteLLMModel
+        protocol = "text" if protocol == "text" else "native"  # recorded turns carry native calls already
+    else:
+        from agent.backends.litellm_backend import LiteLLMModel
 
-    check_model(settings)
-    retries = int(os.environ.get("PITH_RETRIES", "4"))
-    backoff = float(os.environ.get("PITH_BACKOFF", "1.0"))
-    return LiteLLMModel(settings.model, api_base=settings.api_base, on_retry=on_retry, retries=retries,
-                        backoff_base=backoff)
+        check_model(settings)
+        retries = int(os.environ.get("PITH_RETRIES", "4"))
+        backoff = float(os.environ.get("PITH_BACKOFF", "1.0"))
+        model = LiteLLMModel(settings.model, api_base=settings.api_base, on_retry=on_retry, retries=retries,
+                             backoff_base=backoff, stream=getattr(settings, "stream", True))
+    if protocol == "text":
+        from agent.backends.textproto import TextProtocolModel
+
+        return TextProtocolModel(model)
+    if protocol == "auto":
+        from agent.backends.autoproto import AutoProtocolModel
+
+        return AutoProtocolModel(model)
+    return model
 
 
 def check_model(settings: Settings) -> None:

@@ -36,6 +36,11 @@ def load_litellm() -> Any:
     return litellm
 
 
+# Phrases servers use when they refuse `tools`: Ollama "does not support tools", vLLM "requires
+# --enable-auto-tool-choice", llama.cpp "tools param requires --jinja flag" / "Cannot use tools with stream".
+_NO_TOOLS = ("support", "not allowed", "requires", "jinja", "cannot use tools", "tool-call-parser")
+
+
 def classify(exc: Exception) -> ModelError:
     """Map a litellm/openai exception to a ModelError with a kind and a clear message."""
     name = type(exc).__name__
@@ -65,7 +70,7 @@ def classify(exc: Exception) -> ModelError:
         kind = "connection"
     if kind == "bad_request" and ("context length" in lowered or "maximum context" in lowered or "too many tokens" in lowered):
         kind = "context_length"
-    if kind == "bad_request" and "tool" in lowered and ("support" in lowered or "not allowed" in lowered):
+    if kind == "bad_request" and "tool" in lowered and any(w in lowered for w in _NO_TOOLS):
         kind = "tools_unsupported"
     return ModelError(f"{name}: {text}", kind=kind, retry_after=retry_after)
 
@@ -82,7 +87,7 @@ def _retry_after(exc: Exception) -> float | None:
 
 
 class LiteLLMModel:
-    """Streaming chat completions with native tool calls, retries and cost."""
+    """Chat completions (streamed unless `stream=False`) with native tool calls, retries and cost."""
 
     def __init__(
         self,
@@ -94,6 +99,7 @@ class LiteLLMModel:
         on_retry: Callable[[str], None] | None = None,
         backoff_base: float = 1.0,
         extra: dict[str, Any] | None = None,
+        stream: bool = True,
     ) -> None:
         self.name = name
         self.api_base = api_base
@@ -103,6 +109,7 @@ class LiteLLMModel:
         self.on_retry = on_retry
         self.backoff_base = backoff_base
         self.extra = extra or {}
+        self.stream = stream  # llama.cpp and some others cannot stream with tools: --no-stream
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None = None
@@ -125,18 +132,19 @@ class LiteLLMModel:
     async def _once(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None
     ) -> ModelReply:
-        """A single streamed request."""
+        """A single request, streamed or not."""
         litellm = await asyncio.to_thread(load_litellm)
         kwargs: dict[str, Any] = {
             "model": self.name,
             "messages": messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
+            "stream": self.stream,
             "timeout": self.timeout,
             "num_retries": 0,
             "max_retries": 0,
             **self.extra,
         }
+        if self.stream:
+            kwargs["stream_options"] = {"include_usage": True}
         if tools:
             kwargs["tools"] = tools
         if self.api_base:
@@ -146,8 +154,10 @@ class LiteLLMModel:
         elif self.api_base and self.name.startswith(("openai/", "hosted_vllm/")) and not os.environ.get("OPENAI_API_KEY"):
             kwargs["api_key"] = "no-key"  # local OpenAI-compatible servers need none, but the client insists on one
         try:
-            stream = await litellm.acompletion(**kwargs)
-            return await self._collect(stream, on_delta)
+            response = await litellm.acompletion(**kwargs)
+            if not self.stream:
+                return self._whole(response, on_delta)
+            return await self._collect(response, on_delta)
         except ModelError:
             raise
         except Exception as exc:  # litellm raises many exception types; classify them all
@@ -182,6 +192,22 @@ class LiteLLMModel:
             ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"] or "{}")
             for i, c in sorted(calls.items())
         ]
+        reply.cost = self._cost(reply)
+        return reply
+
+    def _whole(self, response: Any, on_delta: DeltaCallback | None) -> ModelReply:
+        """A non-streamed response: the message, its tool calls and usage."""
+        choices = getattr(response, "choices", None) or []
+        message = choices[0].message if choices else None
+        reply = ModelReply(content=(getattr(message, "content", None) or "") if message else "")
+        for i, call in enumerate(getattr(message, "tool_calls", None) or []):
+            fn = call.function
+            reply.tool_calls.append(ToolCall(id=call.id or f"call_{i}", name=fn.name or "", arguments=fn.arguments or "{}"))
+        if reply.content and on_delta:
+            on_delta(reply.content)
+        usage = getattr(response, "usage", None)
+        if usage:
+            self._usage(reply, usage)
         reply.cost = self._cost(reply)
         return reply
 
