@@ -1,17 +1,215 @@
-"""Keeping the view within budget: eviction first, compaction second (deepened by the context issue)."""
+"""Keeping the view within budget: eviction first (in batches), compaction second (one summary call).
+
+Cache policy. Providers cache the longest unchanged prefix of a request, so every change to an old message costs a
+re-read of everything after it. We therefore never evict one message per turn: nothing happens until the view passes
+EVICT_AT of the budget, then every tool output older than the last `keep_turns` turns, plus every read made stale by
+a re-read or an edit, goes in ONE batch. Between batches the view is append-only and the prefix stays byte-identical.
+Compaction (a summary call that rewrites the prefix) only runs when a batch could not bring the view under
+COMPACT_AT, which leaves room for several more turns before the next batch.
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from agent.context import ContextManager, apply_event, call_index, stale_reads, turn_starts
+from agent.events import ContextCompacted, ContextEvicted, Event, Notice
+from agent.tokens import count_text
 
 if TYPE_CHECKING:
+    from agent.backends.base import Model
     from agent.session import Session
+
+__all__ = ["apply_event", "attach", "compact_now", "maintain"]
+
+EVICT_AT = 0.75  # start an eviction batch above this share of the budget
+COMPACT_AT = 0.6  # compact when a batch could not bring the view below this share
+MIN_EVICT = 60  # tool outputs smaller than this (tokens) stay: a stub would save nothing
+MAX_FAILURES = 3  # consecutive failed compactions before the circuit breaker opens
+TOOL_CHARS = 2000  # per tool output in the compaction transcript
+
+
+def attach(session: Session) -> ContextManager:
+    """Let the context manager observe the session's events (read regions, edits, usage); idempotent."""
+    ctx = session.context
+    if not getattr(session, "_context_attached", False):
+        emit = session.emit
+
+        def observed(event: Event) -> None:
+            emit(event)
+            ctx.observe(event)
+
+        session.emit = observed  # type: ignore[method-assign]
+        session._context_attached = True  # type: ignore[attr-defined]
+    if not ctx.budget or ctx.model_name != session.model.name:
+        ctx.configure(session.model.name, session.settings)
+    return ctx
+
+
+def current_tokens(session: Session) -> int:
+    """The size the next request would have."""
+    ctx = session.context
+    tools = [t.schema() for t in session.tools.values()]
+    return ctx.count(ctx.view(session.history, session.pad), tools)
 
 
 async def maintain(session: Session) -> None:
     """Before each model call: bring the view under budget."""
-    return None
+    ctx = attach(session)
+    if ctx.mode == "off":
+        return
+    tokens = current_tokens(session)
+    if tokens <= EVICT_AT * ctx.budget:
+        return
+    tokens = evict(session, candidates(session, "age"), tokens)
+    if tokens <= COMPACT_AT * ctx.budget:
+        return
+    if ctx.mode == "full" and not ctx.compaction_disabled:
+        await compact_now(session, "", reason="budget")
+    elif tokens > ctx.budget:
+        evict(session, candidates(session, "budget"), tokens)
+
+
+def candidates(session: Session, policy: str) -> dict[str, str]:
+    """call_id -> reason for outputs to evict: "age" (older than keep_turns, plus stale reads) or "budget"."""
+    ctx = session.context
+    calls = call_index(session.history, ctx.compacted_upto)
+    starts = turn_starts(session.history, ctx.compacted_upto)
+    keep = 1 if policy == "budget" else max(1, session.settings.keep_turns)
+    boundary = starts[-keep] if len(starts) >= keep else 0
+    picks = dict(stale_reads(calls, ctx.meta))
+    for cid, info in calls.items():
+        if info["turn"] < boundary:
+            picks.setdefault(cid, policy)
+    return {cid: why for cid, why in picks.items()
+            if cid not in ctx.evicted and calls[cid].get("tokens", 0) >= MIN_EVICT}
+
+
+def stub_for(session: Session, info: dict[str, Any]) -> str:
+    """`[evicted: read_symbol app/auth.py:login, 412 tokens; call it again if needed]`."""
+    tool = session.tools.get(info["name"])
+    try:
+        label = tool.describe_call(info["args"]) if tool else info["name"]
+    except Exception:  # a label is cosmetic: never fail eviction over it
+        label = info["name"]
+    return f"[evicted: {label}, {info.get('tokens', 0)} tokens; call it again if needed]"
+
+
+def evict(session: Session, picks: dict[str, str], tokens: int) -> int:
+    """Stub the picked outputs, one ContextEvicted per reason; returns the tokens after."""
+    if not picks:
+        return tokens
+    ctx = session.context
+    calls = call_index(session.history, ctx.compacted_upto)
+    for reason in ("reread", "edited", "age", "budget"):
+        ids = [cid for cid, why in picks.items() if why == reason]
+        if not ids:
+            continue
+        stubs = {cid: stub_for(session, calls[cid]) for cid in ids}
+        ctx.evicted.update(stubs)
+        after = current_tokens(session)
+        session.emit(ContextEvicted(call_ids=ids, tokens_before=tokens, tokens_after=after, reason=reason, stubs=stubs))
+        tokens = after
+    return tokens
+
+
+def fallback(session: Session, tokens: int) -> int:
+    """When compaction cannot run: evict every output but the last turn's (never a dead session)."""
+    return evict(session, candidates(session, "budget"), tokens)
 
 
 async def compact_now(session: Session, focus: str, reason: str) -> str:
-    """Summarise older turns on request; returns a line for the model."""
-    return "compaction is not available yet; continue"
+    """Summarise older turns (model tool, /compact, context-length error, budget); returns a line for the model."""
+    ctx = attach(session)
+    before = current_tokens(session)
+    keep = 1 if reason == "context_length" else max(1, session.settings.keep_turns)
+    starts = turn_starts(session.history, ctx.compacted_upto)
+    if ctx.compaction_disabled or ctx.mode != "full":
+        after = fallback(session, before)
+        return f"compaction is off for this session; evicted old tool outputs instead ({before} -> {after} tokens)"
+    if len(starts) <= keep:
+        after = fallback(session, before) if reason == "context_length" or before > ctx.budget else before
+        return f"nothing old enough to compact yet ({after} tokens in context)"
+    cut, start = starts[-keep], ctx.compacted_upto
+    try:
+        summary = await summarise(session, start, cut, focus)
+    except Exception as exc:  # model error, empty or oversize summary: fall back, never dead-end the session
+        return compaction_failed(session, exc, before)
+    ctx.failures = 0
+    apply_event(ctx, ContextCompacted(summary=summary, upto_index=cut, tokens_before=0, tokens_after=0))
+    after = current_tokens(session)
+    session.emit(ContextCompacted(summary=summary, upto_index=cut, tokens_before=before, tokens_after=after,
+                                  focus=focus, dropped=cut - start))
+    if after > ctx.budget:
+        after = fallback(session, after)
+    return f"compacted {cut - start} older messages into a summary ({before} -> {after} tokens); scratchpad kept"
+
+
+def compaction_failed(session: Session, exc: Exception, before: int) -> str:
+    """Count the failure, open the circuit breaker at MAX_FAILURES, evict instead."""
+    ctx = session.context
+    ctx.failures += 1
+    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    after = fallback(session, before)
+    text = f"compaction failed ({reason}); evicted old tool outputs instead ({before} -> {after} tokens)"
+    session.emit(Notice(text=text, level="warning"))
+    if ctx.failures >= MAX_FAILURES:
+        ctx.compaction_disabled = True
+        session.emit(Notice(text=f"compaction failed {ctx.failures} times in a row; it is off for this session "
+                                 "(old tool outputs are still evicted)", level="warning"))
+    return text
+
+
+def compact_model(session: Session) -> Model:
+    """The summariser: session.compact_model if set, else Settings.compact_model, else the session's model."""
+    model = getattr(session, "compact_model", None)
+    if model is None and session.settings.compact_model:
+        from agent.runner import make_model
+
+        model = make_model(dataclasses.replace(session.settings, model=session.settings.compact_model))
+        session.compact_model = model  # type: ignore[attr-defined]
+    return model or session.model
+
+
+async def summarise(session: Session, start: int, cut: int, focus: str) -> str:
+    """One batch call: the structured summary of history[start:cut], with the original request kept verbatim."""
+    from prompts import load
+
+    ctx = session.context
+    parts = []
+    if ctx.summary:
+        parts.append("<previous_summary>\n" + ctx.summary + "\n</previous_summary>")
+    parts.append("<transcript>\n" + transcript(session, start, cut, ctx.budget * 2) + "\n</transcript>")
+    pad = session.pad.render(session.root)
+    if pad:
+        parts.append("<scratchpad>\n" + pad + "\n</scratchpad>")
+    if focus:
+        parts.append(f"Focus: keep everything about {focus}.")
+    messages = [{"role": "system", "content": load("compact.md")}, {"role": "user", "content": "\n\n".join(parts)}]
+    reply = await compact_model(session).complete(messages, None)
+    text = (reply.content or "").strip()
+    if not text:
+        raise ValueError("the summariser returned nothing")
+    limit = max(1000, ctx.budget // 4)
+    if count_text(text) > limit:
+        raise ValueError(f"summary too large ({count_text(text)} tokens > {limit})")
+    task = next((m.get("content") for m in session.history if m.get("role") == "user"), "")
+    return f"Original request (verbatim):\n{str(task)[:4000]}\n\n{text}"
+
+
+def transcript(session: Session, start: int, cut: int, max_chars: int) -> str:
+    """history[start:cut] as text for the summariser: stubs for evicted outputs, long outputs capped."""
+    lines = []
+    for message in session.context.body(session.history[:cut])[start - session.context.compacted_upto:]:
+        role = message.get("role", "")
+        content = str(message.get("content") or "")
+        if role == "tool" and len(content) > TOOL_CHARS:
+            content = content[:TOOL_CHARS] + f"\n[… {len(content) - TOOL_CHARS} more chars]"
+        calls = [f"-> {c['function']['name']}({c['function'].get('arguments', '')[:300]})"
+                 for c in message.get("tool_calls") or []]
+        lines.append(f"[{role}] " + "\n".join([content, *calls]).strip())
+    text = "\n\n".join(lines)
+    if len(text) > max_chars:
+        keep = max_chars // 4
+        text = text[:keep] + "\n\n[… middle of the transcript left out …]\n\n" + text[-(max_chars - keep):]
+    return text

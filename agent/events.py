@@ -157,11 +157,14 @@ class NoteAdded(Event):
 
 @dataclass(kw_only=True)
 class ContextEvicted(Event):
+    """Tool outputs replaced by one-line stubs in the model's view (the log keeps them); `stubs` maps call_id -> stub."""
+
     type: ClassVar[str] = "context_evicted"
     call_ids: list[str]
     tokens_before: int
     tokens_after: int
-    reason: str = "age"
+    reason: str = "age"  # age | reread | edited | budget
+    stubs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

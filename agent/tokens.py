@@ -20,8 +20,9 @@ def _encoding() -> Any:
         return None
 
 
+@lru_cache(maxsize=8192)
 def count_text(text: str) -> int:
-    """Tokens in a string."""
+    """Tokens in a string (cached: the same tool outputs are counted on every request)."""
     enc = _encoding()
     if enc is None:
         return max(1, len(text) // 4)
@@ -44,3 +45,39 @@ def count_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]] |
     if tools:
         total += count_text(json.dumps(tools))
     return total
+
+
+DEFAULT_WINDOW = 32000
+OPENAI_PREFIXES = ("openai/", "gpt-", "o1", "o3", "o4", "azure/", "chatgpt")
+
+
+def model_window(model_name: str) -> int | None:
+    """The model's input window from litellm's bundled model info, or None when unknown."""
+    if not model_name or model_name.startswith("scripted"):
+        return None
+    try:
+        from agent.backends.litellm_backend import load_litellm
+
+        info = load_litellm().get_model_info(model_name)
+        value = info.get("max_input_tokens") or info.get("max_tokens")
+        return int(value) if value else None
+    except Exception:  # unknown to litellm (local servers, new models): fall back to config or the default
+        return None
+
+
+def compute_budget(model_name: str, settings: Any) -> tuple[int, int]:
+    """(window, budget): window minus output reserve minus a 5% margin, capped by --context-budget."""
+    window = getattr(settings, "context_window", None) or model_window(model_name) or DEFAULT_WINDOW
+    reserve = int(getattr(settings, "output_reserve", 4096) or 0)
+    margin = max(256, window // 20)  # tokenizer differences between tiktoken and the provider's own
+    budget = max(1024, window - reserve - margin)
+    cap = getattr(settings, "context_budget", None)
+    if cap:
+        budget = min(budget, int(cap))
+    return window, budget
+
+
+def counts_are_estimates(model_name: str) -> bool:
+    """tiktoken counts are exact only for OpenAI models; label the rest as estimates."""
+    name = model_name.lower()
+    return not name.startswith(OPENAI_PREFIXES)
