@@ -44,13 +44,14 @@ class PithApp(App[None]):
     ]
 
     def __init__(self, launch: Launch, task: str | None = None, resume: Path | None = None, frozen: bool = False,
-                 cap: int = MAX_BLOCKS, t0: float | None = None) -> None:
+                 cap: int = MAX_BLOCKS, t0: float | None = None, autostart: bool = True) -> None:
         super().__init__()
         self.launch = launch
         self.first_task = task
         self.resume_path = resume
         self.frozen = frozen
         self.cap = cap
+        self.autostart = autostart
         self.t0 = t0 if t0 is not None else time.perf_counter()
         self.first_paint_s: float | None = None
         self.session: Session | None = None
@@ -83,7 +84,8 @@ class PithApp(App[None]):
     def _painted(self) -> None:
         """First paint done: note the time and start building the session in the background."""
         self.first_paint_s = time.perf_counter() - self.t0
-        self.run_worker(self._boot(), name="boot", exclusive=True, group="boot")
+        if self.autostart:
+            self.run_worker(self._boot(), name="boot", group="boot")
 
     async def _boot(self) -> None:
         """Build (or resume) the session off the event loop, then attach it."""
