@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.context import ContextManager, apply_event, call_index, stale_reads, turn_starts
 from agent.events import ContextCompacted, ContextEvicted, Event, Notice
-from agent.tokens import count_text
+from agent.tokens import count_messages, count_text
 
 if TYPE_CHECKING:
     from agent.backends.base import Model
@@ -190,9 +190,10 @@ async def summarise(session: Session, start: int, cut: int, focus: str) -> str:
     text = (reply.content or "").strip()
     if not text:
         raise ValueError("the summariser returned nothing")
-    limit = max(1000, ctx.budget // 4)
-    if count_text(text) > limit:
-        raise ValueError(f"summary too large ({count_text(text)} tokens > {limit})")
+    dropped = count_messages(ctx.body(session.history[:cut]))
+    limit = min(max(1000, ctx.budget // 4), dropped)
+    if count_text(text) >= limit:
+        raise ValueError(f"summary too large ({count_text(text)} tokens; limit {limit})")
     task = next((m.get("content") for m in session.history if m.get("role") == "user"), "")
     return f"Original request (verbatim):\n{str(task)[:4000]}\n\n{text}"
 
