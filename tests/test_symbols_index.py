@@ -106,3 +106,15 @@ def test_corrupt_store_is_rebuilt(tmp_path: Path, name: str) -> None:
     index.path.parent.mkdir(parents=True)
     index.path.write_bytes(b"\x00garbage" if name == "corrupt" else b"")
     assert index.refresh() == 1
+
+
+def test_gitignore_edit_is_noticed_by_a_new_process(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _write(root, ".gitignore", "# nothing\n")
+    _write(root, "gen/out.py", "def generated():\n    pass\n")
+    SymbolIndex(root, tmp_path / "c").refresh()
+    ignore = _write(root, ".gitignore", "gen/\n")
+    os.utime(ignore, ns=(5, 5))
+    later = SymbolIndex(root, tmp_path / "c")
+    later.refresh()
+    assert "gen/out.py" not in later.files

@@ -19,10 +19,11 @@ from tools.rg import rg_path
 
 from .tags import Sym, extract
 
-VERSION = 4
+VERSION = 5
 MAX_BYTES = 1_000_000
 MAX_LINE = 5_000
 POOL_MIN_FILES = 200
+IGNORE_FILES = {".gitignore", ".ignore", ".rgignore", ".git/info/exclude"}  # watched like folders
 RELIST_SECONDS = 30.0  # backstop: list the tree again at least this often (new folders without code)
 CHUNK = 48
 Progress = Callable[[int, int], None]
@@ -53,7 +54,7 @@ def list_files(root: Path) -> tuple[list[str], dict[str, int]]:
         while folder not in dirs:
             dirs.add(folder)
             folder = folder.rpartition("/")[0]
-    return sorted(names), _dir_mtimes(root, dirs)
+    return sorted(names), _dir_mtimes(root, dirs | IGNORE_FILES)
 
 
 def _dir_mtimes(root: Path, dirs: set[str] | dict[str, int]) -> dict[str, int]:
@@ -112,7 +113,7 @@ class SymbolIndex:
         self.dirs: dict[str, int] = {}
         self._by_name: dict[str, list[tuple[str, int]]] | None = None
         self._loaded = False
-        self._listed_at = -RELIST_SECONDS  # the first refresh in a process always lists the tree
+        self._listed_at = -RELIST_SECONDS  # no listing yet
         self.lock = threading.RLock()
 
     def _load(self) -> None:
@@ -124,6 +125,7 @@ class SymbolIndex:
             return
         if isinstance(data, dict) and data.get("version") == VERSION and data.get("root") == str(self.root):
             self.files, self.dirs = data["files"], data["dirs"]
+            self._listed_at = time.monotonic()  # trust the stored folder mtimes until the backstop
 
     def _save(self) -> None:
         """Write the index atomically (temp file + rename)."""
