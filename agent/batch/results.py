@@ -39,12 +39,12 @@ class ResultStore:
         return {r["id"] for r in self.load()}
 
     def repair(self) -> None:
-        """End the file with a newline, so a line cut short by a crash does not swallow the next record."""
+        """Drop a last line cut short by a crash (no newline), so the file stays valid JSONL; that task reruns."""
         if self.path.is_file() and self.path.stat().st_size:
-            with open(self.path, "rb+") as fh:
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    fh.write(b"\n")
+            data = self.path.read_bytes()
+            if not data.endswith(b"\n"):
+                with open(self.path, "rb+") as fh:
+                    fh.truncate(data.rfind(b"\n") + 1)
 
     def add(self, record: dict[str, Any]) -> dict[str, Any]:
         """Write the patch file, then append the record and flush it to disk; returns the record as written."""
