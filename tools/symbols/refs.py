@@ -15,6 +15,7 @@ from .index import MAX_BYTES, SymbolIndex
 from .tags import Sym
 
 MAX_HITS = 60
+PER_FILE = 10
 MAX_FILES_PARSED = 300
 MAX_CANDIDATES = 5_000
 IDENTIFIER_TYPES = {"constant", "name", "shorthand_property_identifier", "shorthand_property_identifier_pattern",
@@ -26,24 +27,30 @@ def candidates(root: str, name: str) -> tuple[dict[str, list[tuple[int, int, str
     """rg --json -w matches: path -> [(line, absolute byte offset, line text)]; and whether capped."""
     cmd = [rg_path(), "--json", "-w", "-F", "--no-messages", "--no-require-git", "--max-filesize", "1M",
            "--", name]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, check=False)
     found: dict[str, list[tuple[int, int, str]]] = {}
     count = 0
-    for raw in proc.stdout.splitlines():
-        if not raw.startswith(b'{"type":"match"'):
-            continue
-        data = json.loads(raw)["data"]
-        path = data["path"].get("text")
-        text = data["lines"].get("text", "")
-        if path is None:
-            continue
-        for sub in data["submatches"]:
-            found.setdefault(path.replace(os.sep, "/"), []).append(
-                (data["line_number"], data["absolute_offset"] + sub["start"], text))
-            count += 1
-        if count >= MAX_CANDIDATES:
-            return found, True
+    with subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            if not raw.startswith(b'{"type":"match"'):
+                continue
+            count += _add_match(found, json.loads(raw)["data"])
+            if count >= MAX_CANDIDATES:
+                proc.kill()  # stop a very common name early; what was read is kept
+                return found, True
     return found, False
+
+
+def _add_match(found: dict[str, list[tuple[int, int, str]]], data: dict) -> int:
+    """Record one rg match line's submatches; returns how many were added."""
+    path = data["path"].get("text")
+    if path is None:
+        return 0
+    text = data["lines"].get("text", "")
+    hits = found.setdefault(path.replace(os.sep, "/"), [])
+    for sub in data["submatches"]:
+        hits.append((data["line_number"], data["absolute_offset"] + sub["start"], text))
+    return len(data["submatches"])
 
 
 def _is_identifier(node: Any) -> bool:
@@ -112,15 +119,17 @@ def _format(index: SymbolIndex, name: str, groups: list[tuple[str, list[tuple[in
         syms = index.symbols(path)
         out.append(path)
         width = max(4, len(str(hits[-1][0])))
-        for line, text in hits[: MAX_HITS - shown]:
+        for line, text in hits[: min(PER_FILE, MAX_HITS - shown)]:
             sym = enclosing(syms, line)
             is_def = sym is not None and sym.name == name and sym.sig_line == line
             where = "  [definition]" if is_def else (f"  (in {sym.qualname})" if sym else "  (module level)")
             out.append(f"{line:>{width}}| {text.strip()[:160]}{where}")
             shown += 1
+        if len(hits) > PER_FILE:
+            out.append(f"{'':>{width}}  ... {len(hits) - PER_FILE} more in this file")
     notes = []
     if total > shown:
-        notes.append(f"{total - shown} more references not shown (cap {MAX_HITS})")
+        notes.append(f"{total - shown} more references not shown (cap {MAX_HITS}, {PER_FILE} per file)")
     if capped:
         notes.append(f"search stopped at {MAX_CANDIDATES} text matches")
     if unparsed:
