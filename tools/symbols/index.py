@@ -19,7 +19,7 @@ from tools.rg import rg_path
 
 from .tags import Sym, extract
 
-VERSION = 5
+VERSION = 6
 MAX_BYTES = 1_000_000
 MAX_LINE = 5_000
 POOL_MIN_FILES = 200
@@ -27,8 +27,9 @@ IGNORE_FILES = {".gitignore", ".ignore", ".rgignore", ".git/info/exclude"}  # wa
 RELIST_SECONDS = 30.0  # backstop: list the tree again at least this often (new folders without code)
 CHUNK = 48
 Progress = Callable[[int, int], None]
-# rel path -> (size, mtime_ns, lang, symbols as plain tuples or None, note)
-Entry = tuple[int, int, str, list[tuple] | None, str]
+RACY_NS = 2_000_000_000  # a file modified this close to its scan is checked again (mtime ticks are coarse)
+# rel path -> (size, mtime_ns, lang, symbols as plain tuples or None, note, scanned at ns)
+Entry = tuple[int, int, str, list[tuple] | None, str, int]
 
 
 def default_cache_dir() -> Path:
@@ -71,21 +72,22 @@ def _dir_mtimes(root: Path, dirs: set[str] | dict[str, int]) -> dict[str, int]:
 def scan_file(root: str, rel: str, lang: str) -> tuple[str, Entry]:
     """Read and tag one file; never raises (problems become the entry's note)."""
     path = os.path.join(root, rel)
+    now = time.time_ns()
     try:
         st = os.stat(path)
         if st.st_size > MAX_BYTES:
-            return rel, (st.st_size, st.st_mtime_ns, lang, None, "too large (>1 MB)")
+            return rel, (st.st_size, st.st_mtime_ns, lang, None, "too large (>1 MB)", now)
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        return rel, (0, 0, lang, None, f"unreadable: {exc.strerror}")
+        return rel, (0, 0, lang, None, f"unreadable: {exc.strerror}", now)
     if is_binary(data):
-        return rel, (st.st_size, st.st_mtime_ns, lang, None, "binary")
+        return rel, (st.st_size, st.st_mtime_ns, lang, None, "binary", now)
     if data and max(map(len, data.split(b"\n"))) > MAX_LINE:
-        return rel, (st.st_size, st.st_mtime_ns, lang, None, "minified (very long lines)")
+        return rel, (st.st_size, st.st_mtime_ns, lang, None, "minified (very long lines)", now)
     syms, has_error = extract(lang, data)
     note = "syntax errors (outline may be partial)" if has_error else ""
-    return rel, (st.st_size, st.st_mtime_ns, lang, [tuple(s) for s in syms], note)
+    return rel, (st.st_size, st.st_mtime_ns, lang, [tuple(s) for s in syms], note, now)
 
 
 def scan_chunk(root: str, items: list[tuple[str, str]]) -> list[tuple[str, Entry]]:
@@ -166,13 +168,15 @@ class SymbolIndex:
             return len(stale)
 
     def _changed(self, rel: str) -> bool:
-        """Whether a file differs (size or mtime) from its entry."""
+        """Whether a file differs (size or mtime) from its entry, or was scanned too soon after a change."""
         entry = self.files.get(rel)
         try:
             st = os.stat(os.path.join(self.root, rel))
         except OSError:
             return entry is not None
-        return entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns
+        if entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns:
+            return True
+        return st.st_mtime_ns > entry[5] - RACY_NS  # modified just before its scan: same size+mtime may hide an edit
 
     def _scan(self, rels: list[str], on_progress: Progress | None, workers: int | None) -> None:
         """Tag files, in a process pool when there are many and more than one core."""
