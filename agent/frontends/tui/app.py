@@ -77,7 +77,9 @@ class PithApp(App[None]):
         self.view = EventView(self.query_one(Conversation), self.query_one(SidePanel), self.query_one(StatusBar),
                               frozen=self.frozen, ask=self.ask_approval)
         self.query_one(StatusBar).set(model=self.launch.settings.model if not self.frozen else "", state="starting…")
-        self.query_one(Composer).focus()
+        composer = self.query_one(Composer)
+        composer.cursor_blink = not self.frozen  # snapshots must not depend on the blink phase
+        composer.focus()
         self.set_interval(FLUSH_S, self.view.flush)
         self.call_after_refresh(self._painted)
 

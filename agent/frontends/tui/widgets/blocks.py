@@ -56,8 +56,11 @@ class AssistantBlock(Markdown):
     def flush(self) -> None:
         """Render the queued text (called at most every 50 ms while streaming)."""
         if self._pending and not self.final and self.is_mounted:
-            self._pending = ""
-            self.update(self.text)
+            chunk, self._pending = self._pending, ""
+            if self.source:
+                self.append(chunk)  # parses only the tail, so long replies stay cheap
+            else:
+                self.update(self.text)
 
     def finish(self, content: str) -> None:
         """Show the exact final message."""

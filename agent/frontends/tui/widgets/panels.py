@@ -13,6 +13,8 @@ PLAN_MARKS = {"done": ("✓", "green"), "in_progress": ("▸", "bold yellow"), "
 
 def short_tokens(n: int) -> str:
     """12345 -> '12.3k'."""
+    if n >= 100_000:
+        return f"{n / 1000:.0f}k"
     return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
 
 
