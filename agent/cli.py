@@ -105,7 +105,7 @@ def explicit_params(ctx: typer.Context) -> set[str]:
     for name in ctx.params:
         source = ctx.get_parameter_source(name)
         if source in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT):
-            explicit.add(name)
+            explicit.add(name[3:] if name.startswith("no_") else name)  # --no-plan sets `plan`
     return explicit
 
 

@@ -117,6 +117,7 @@ def build_session(
     log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
     session = Session(session_id=sid, settings=settings, model=model, root=root, tools=default_tools(), context=context,
                       log=log)
-    if hasattr(model, "on_retry") and model.on_retry is None:
-        model.on_retry = lambda text: session.emit(Notice(text=text, level="warning"))
+    for hook in ("on_retry", "on_notice"):
+        if hasattr(model, hook) and getattr(model, hook) is None:
+            setattr(model, hook, lambda text: session.emit(Notice(text=text, level="warning")))
     return session

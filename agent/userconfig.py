@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 KNOWN = {"model", "api_base", "approve", "allow", "deny", "max_steps", "max_cost", "timeout", "context_budget",
-         "keep_turns", "compact_model", "syntax_gate", "command_timeout", "sandbox", "pass_env"}
+         "keep_turns", "compact_model", "syntax_gate", "command_timeout", "sandbox", "pass_env", "tool_protocol",
+         "stream", "plan", "context_window"}
 
 
 class ConfigError(Exception):
