@@ -13,7 +13,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from agent.context import ContextManager, apply_event, call_index, stale_reads, turn_starts
-from agent.events import ContextCompacted, ContextEvicted, Event, Notice
+from agent.events import ContextCompacted, ContextEvicted, Notice
 from agent.tokens import count_messages, count_text
 
 if TYPE_CHECKING:
@@ -30,17 +30,8 @@ TOOL_CHARS = 2000  # per tool output in the compaction transcript
 
 
 def attach(session: Session) -> ContextManager:
-    """Let the context manager observe the session's events (read regions, edits, usage); idempotent."""
+    """The session's context manager, configured for its current model (the model can change mid-session)."""
     ctx = session.context
-    if not getattr(session, "_context_attached", False):
-        emit = session.emit
-
-        def observed(event: Event) -> None:
-            emit(event)
-            ctx.observe(event)
-
-        session.emit = observed  # type: ignore[method-assign]
-        session._context_attached = True  # type: ignore[attr-defined]
     if not ctx.budget or ctx.model_name != session.model.name:
         ctx.configure(session.model.name, session.settings)
     return ctx

@@ -1,12 +1,11 @@
 """Resuming a session: rebuild the model's exact view from its log, then go on appending to the same log."""
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.events import (
-    AssistantMessage, ContextCompacted, ContextEvicted, Event, FileEdited, Notice, NoteAdded, PlanUpdated,
+    AssistantMessage, Event, FileEdited, Notice, NoteAdded, PlanUpdated,
     ReminderAdded, SessionFinished, ToolCallFinished, TurnEnded, UserMessage,
 )
 from agent.log import LoadedLog, LogError, SessionLog, read_log
@@ -16,33 +15,6 @@ if TYPE_CHECKING:
     from agent.session import Session
 
 INTERRUPTED = "interrupted: the session stopped before this call returned; it may or may not have run"
-CONTEXT_MODULES = ("agent.compaction", "agent.context")
-
-
-def _context_applier() -> Any:
-    """`apply_event(context, event)` from the context engineer's modules, when it exists."""
-    for name in CONTEXT_MODULES:
-        try:
-            apply = getattr(importlib.import_module(name), "apply_event", None)
-        except ImportError:
-            apply = None
-        if callable(apply):
-            return apply
-    return None
-
-
-def _apply_context(session: Session, event: Event, apply: Any) -> None:
-    """Re-apply an eviction or compaction to the context manager."""
-    if apply is not None:
-        apply(session.context, event)
-        return
-    ctx = session.context
-    if isinstance(event, ContextCompacted):  # fallback until agent.compaction provides apply_event
-        ctx.summary = event.summary
-        ctx.compacted_upto = event.upto_index
-        ctx.compactions += 1
-
-
 def _close_pending(session: Session, pending: dict[str, str]) -> None:
     """Answer tool calls left without a result (history only: the log already moved on)."""
     for call_id in list(pending):
@@ -67,9 +39,9 @@ def replay_events(session: Session, events: list[Event]) -> None:
     """Rebuild history, scratchpad, context and totals from logged events (emits nothing)."""
     from agent.scratchpad import Fact
 
-    apply = _context_applier()
     pending: dict[str, str] = {}
     for event in events:
+        session.context.apply(event)  # evictions, compactions and read regions, exactly as live
         if isinstance(event, (UserMessage, ReminderAdded)):
             _close_pending(session, pending)
             session.history.append({"role": "user", "content": event.text})
@@ -85,8 +57,6 @@ def replay_events(session: Session, events: list[Event]) -> None:
             session.pad.facts.append(Fact(**{k: v for k, v in event.fact.items() if k in names}))
         elif isinstance(event, FileEdited) and event.path not in session.totals.files:
             session.totals.files.append(event.path)
-        elif isinstance(event, (ContextEvicted, ContextCompacted)):
-            _apply_context(session, event, apply)
         elif isinstance(event, TurnEnded):
             session.totals.last_status = event.status
         elif isinstance(event, SessionFinished):

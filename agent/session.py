@@ -91,7 +91,8 @@ class Session:
         self._events.put_nowait(event)
 
     def _track(self, event: Event) -> None:
-        """Keep totals in step with the event stream."""
+        """Keep totals and the context manager in step with the event stream."""
+        self.context.observe(event)
         if isinstance(event, AssistantMessage):
             self.totals.add(event)
         elif isinstance(event, FileEdited) and event.path not in self.totals.files:
