@@ -15,7 +15,7 @@ from agent.events import ApprovalRequested, Event, Interrupt, ResolveApproval, S
 from agent.frontends.tui.launch import Launch
 from agent.frontends.tui.screens.approval import ApprovalScreen
 from agent.frontends.tui.screens.help import HelpScreen
-from agent.frontends.tui.view import EventView
+from agent.frontends.tui.view import EventView, context_budget
 from agent.frontends.tui.widgets.blocks import ToolBlock
 from agent.frontends.tui.widgets.composer import Composer
 from agent.frontends.tui.widgets.conversation import MAX_BLOCKS, Conversation
@@ -126,7 +126,7 @@ class PithApp(App[None]):
         self.finished = asyncio.Event()
         self.view.context = session.context
         self.view.cost_of = lambda: session.totals.cost
-        self.view.status.set(state="idle")
+        self.view.status.set(state="idle", budget=context_budget(session.context))
         self.run_worker(self._pump(session), name="pump", group="pump")
         session.start(resumed=resumed)
 
@@ -151,7 +151,11 @@ class PithApp(App[None]):
         """Submit a user message as a new turn."""
         if self.session is None:
             assert self.view is not None
-            self.view.notice(self._boot_error and "no session: " + self._boot_error or "still starting…", "warning")
+            if self._boot_error:
+                self.view.notice("no session: " + self._boot_error, "warning")
+            else:
+                self.first_task = text if not self.first_task else self.first_task + "\n\n" + text
+                self.view.notice("the session is still starting; this message will be sent when it is ready", "dim")
             return
         if self.busy:
             self.view.notice("a turn is running: wait for it or press Ctrl+C to interrupt", "warning")  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,13 +73,32 @@ class Launch:
         return rows[0].path if rows else None
 
     def sessions(self) -> list[Any]:
-        """This repository's sessions, newest first."""
+        """This repository's sessions, newest first; a session started empty shows its first message."""
         from agent.sessions import list_sessions
 
-        return list_sessions(self.session_dir, str(self.root)) if self.session_dir else []
+        rows = list_sessions(self.session_dir, str(self.root)) if self.session_dir else []
+        for row in rows:
+            if not row.task:
+                row.task = first_message(row.path)
+        return rows
 
     def past_events(self, path: Path) -> list[Any]:
         """The logged events of a session, to draw its history."""
         from agent.log import read_log
 
         return list(read_log(path).events)
+
+
+def first_message(path: Path, max_lines: int = 2000) -> str:
+    """The first user message in a session log (one line, cut at 60 characters), or ''."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for n, line in enumerate(handle):
+                if n > max_lines:
+                    break
+                if '"user_message"' in line:
+                    text = str(json.loads(line).get("text", "")).strip()
+                    return text.splitlines()[0][:60] if text else ""
+    except (OSError, ValueError):
+        pass
+    return ""

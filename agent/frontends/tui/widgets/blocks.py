@@ -87,7 +87,7 @@ class ToolBlock(Collapsible):
     def _headline(self, status: str, duration: float | None) -> str:
         """The one-line summary shown when collapsed."""
         icon = TOOL_ICONS.get(status, "·")
-        dur = f" · {duration:.1f}s" if duration is not None else ""
+        dur = f" · {duration:.1f}s" if duration is not None and duration >= 0.1 else ""
         return f"{icon} {self.call_label}{dur}"
 
     def finish(self, text: str, is_error: bool, duration: float | None, denied: bool = False) -> None:
