@@ -125,3 +125,11 @@ def test_non_utf8_keeps_byte_offsets() -> None:
     (sym,) = syms
     assert sym.name == "after" and sym.start_line == 2
     assert src[sym.start_byte:sym.end_byte].startswith(b"def after")
+
+
+def test_cpp_headers_are_parsed_as_cpp() -> None:
+    from tools.symbols.tags import refine_language
+
+    assert refine_language("c", "a.h", b"namespace x {\nclass A { public: int f(); };\n}\n") == "cpp"
+    assert refine_language("c", "b.h", b"struct s { int a; };\nint f(void);\n") == "c"
+    assert refine_language("c", "c.c", b"namespace x {}\n") == "c"

@@ -17,9 +17,9 @@ from tools.languages import language_for
 from tools.paths import is_binary
 from tools.rg import rg_path
 
-from .tags import Sym, extract
+from .tags import Sym, extract, refine_language
 
-VERSION = 6
+VERSION = 7
 MAX_BYTES = 1_000_000
 MAX_LINE = 5_000
 POOL_MIN_FILES = 200
@@ -85,6 +85,7 @@ def scan_file(root: str, rel: str, lang: str) -> tuple[str, Entry]:
         return rel, (st.st_size, st.st_mtime_ns, lang, None, "binary", now)
     if data and max(map(len, data.split(b"\n"))) > MAX_LINE:
         return rel, (st.st_size, st.st_mtime_ns, lang, None, "minified (very long lines)", now)
+    lang = refine_language(lang, rel, data)
     syms, has_error = extract(lang, data)
     note = "syntax errors (outline may be partial)" if has_error else ""
     return rel, (st.st_size, st.st_mtime_ns, lang, [tuple(s) for s in syms], note, now)

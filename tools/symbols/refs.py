@@ -12,7 +12,7 @@ from tools.languages import language_for, parser_for
 from tools.rg import rg_path
 
 from .index import MAX_BYTES, SymbolIndex
-from .tags import Sym
+from .tags import Sym, refine_language
 
 MAX_HITS = 60
 PER_FILE = 10
@@ -69,9 +69,9 @@ def enclosing(syms: list[Sym], line: int) -> Sym | None:
 
 def confirm(root: str, path: str, name: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, str]]:
     """The (line, text) hits that are identifier nodes named `name`, one per line."""
-    lang = language_for(path)
     with open(os.path.join(root, path), "rb") as fh:
         source = fh.read()
+    lang = refine_language(language_for(path) or "", path, source)
     tree = parser_for(lang).parse(source)
     size = len(name.encode())
     kept = []

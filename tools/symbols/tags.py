@@ -62,6 +62,18 @@ def _parser(lang: str) -> Any:
     return cache[lang]
 
 
+_CPP_MARKERS = re.compile(
+    rb"^[ \t]*(namespace\s+\w+|template\s*<|class\s+\w+[^;]*\{|(public|private|protected)\s*:"
+    rb"|using\s+namespace|extern\s+\"C\+\+\")", re.M)
+
+
+def refine_language(lang: str, path: str, source: bytes) -> str:
+    """`.h` headers that use C++ constructs are parsed as C++ (fewer errors, faster than the C grammar)."""
+    if lang == "c" and path.endswith(".h") and _CPP_MARKERS.search(source):
+        return "cpp"
+    return lang
+
+
 @lru_cache(maxsize=None)
 def query_for(lang: str) -> Any:
     """The compiled tag query for a language."""
