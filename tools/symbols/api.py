@@ -29,7 +29,7 @@ def _index(ctx: ToolContext, refresh: bool = True) -> SymbolIndex:
     return get_index(ctx.root, ctx.cache_dir, _progress(ctx), refresh=refresh)
 
 
-class OutlineParams(Args):
+class OutlineParams(Args):  # no docstring: pydantic would put it in the model-facing schema
     path: str = Field(description="File or folder, relative to the repository root ('.' for the root)")
 
 
@@ -64,7 +64,7 @@ class OutlineTool(Tool):
         return ToolResult(file_outline(index, rel_path), data={"path": rel_path})
 
 
-class ReadSymbolParams(Args):
+class ReadSymbolParams(Args):  # no docstring: pydantic would put it in the model-facing schema
     symbol: str = Field(description="`path/to/file.py:Class.method`, `path:function`, or bare `Class.method` / "
                                     "`function` (resolved through the index)")
     skeleton: bool = Field(False, description="Show signatures and docstrings only, bodies elided with ...")
@@ -93,7 +93,7 @@ class ReadSymbolTool(Tool):
         return ToolResult(text, data={"region": region, "symbol": sym.qualname, "kind": sym.kind})
 
 
-class NameParams(Args):
+class NameParams(Args):  # no docstring: pydantic would put it in the model-facing schema
     name: str = Field(description="A symbol name, e.g. `save` or `Model.save`")
 
 
@@ -113,12 +113,14 @@ class FindDefinitionsTool(Tool):
 
     def _run(self, name: str, ctx: ToolContext) -> ToolResult:
         """Synchronous body of run."""
-        _, dotted = split_address(ctx.root, name.strip())
+        only, dotted = split_address(ctx.root, name.strip())
         index = _index(ctx)
         last = dotted.rsplit(".", 1)[-1]
         hits = []
         for path, i in index.by_name().get(last, []):
             sym = index.symbols(path)[i]
+            if only not in (None, path):
+                continue
             if sym.qualname == dotted or sym.qualname.endswith("." + dotted):
                 hits.append((path, sym))
         if not hits:
