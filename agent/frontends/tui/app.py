@@ -186,6 +186,7 @@ class PithApp(App[None]):
             list(self.view.tools.values())[-1].waiting()
 
         def done(op: ResolveApproval | None) -> None:
+            """Send the dialog's answer (closing it some other way denies)."""
             self.submit_op(op or ResolveApproval(request_id=request.request_id, decision="deny", reason="dialog closed"))
 
         self.push_screen(ApprovalScreen(request), done)

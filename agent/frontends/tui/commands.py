@@ -107,6 +107,7 @@ async def cmd_sessions(app: PithApp, _: str) -> None:
         rows = [r for r in rows if r.id != app.session.id]
 
     async def chosen(path: Path | None) -> None:
+        """Resume the picked session, if any."""
         if path is not None:
             await resume_into(app, path)
 
