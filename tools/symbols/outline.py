@@ -5,6 +5,7 @@ from .index import SymbolIndex
 from .tags import CONTAINERS, FUNCTIONS, Sym
 
 MAX_FILE_ENTRIES = 300
+MAX_FILE_CHARS = 16_000
 FOLDER_BUDGET = 2_000  # characters, roughly 500 tokens
 NAMES_PER_FILE = 12
 MINOR = {"constant", "variable", "macro", "prototype"}
@@ -31,12 +32,16 @@ def file_outline(index: SymbolIndex, rel_path: str) -> str:
         return head + "\n(no definitions found; use read_lines to view the file)"
     width = len(f"{syms[-1].end_line}") * 2 + 1
     out = [head]
-    for i, sym in enumerate(syms[:MAX_FILE_ENTRIES]):
+    used = len(head)
+    for i, sym in enumerate(syms):
         span = f"{sym.start_line}-{sym.end_line}"
-        out.append(f"{span:>{width}}  {'  ' * _depth(syms, i)}{sym.signature}  · {sym.kind}")
-    if len(syms) > MAX_FILE_ENTRIES:
-        out.append(f"[cut: {len(syms) - MAX_FILE_ENTRIES} more symbols (cap {MAX_FILE_ENTRIES}). Narrow with "
-                   f"read_symbol('{rel_path}:Class', skeleton=true) for one class.]")
+        line = f"{span:>{width}}  {'  ' * _depth(syms, i)}{sym.signature}  · {sym.kind}"
+        used += len(line) + 1
+        if i >= MAX_FILE_ENTRIES or used > MAX_FILE_CHARS:
+            out.append(f"[cut: {len(syms) - i} more symbols (cap {MAX_FILE_ENTRIES} entries / {MAX_FILE_CHARS} "
+                       f"characters). Narrow with read_symbol('{rel_path}:Class', skeleton=true) for one class.]")
+            break
+        out.append(line)
     return "\n".join(out)
 
 
