@@ -206,3 +206,12 @@ async def test_references_one_line_per_hit_and_no_code_folder(ctx: ToolContext, 
     (repo / "docs" / "a.md").write_text("# helper\n")
     res = await call(OutlineTool(), ctx, path="docs")
     assert "no source files" in res.text
+
+
+async def test_large_file_outline_collapses_members(ctx: ToolContext, repo: Path) -> None:
+    body = "".join(f"class K{c}:\n" + "".join(f"    def m{m}(self):\n        pass\n" for m in range(10))
+                   for c in range(40))
+    (repo / "wide.py").write_text(body)
+    res = await call(OutlineTool(), ctx, path="wide.py")
+    assert "members omitted" in res.text and "class K39  · class, 10 members" in res.text
+    assert "def m0" not in res.text

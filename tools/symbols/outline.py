@@ -20,29 +20,44 @@ def _depth(syms: list[Sym], i: int) -> int:
     return depth
 
 
+def _entry(syms: list[Sym], i: int, width: int, depth: int, members: int = 0) -> str:
+    """One outline line: `start-end  <indent>signature  · kind`."""
+    sym = syms[i]
+    span = f"{sym.start_line}-{sym.end_line}"
+    extra = f", {members} members" if members else ""
+    return f"{span:>{width}}  {'  ' * depth}{sym.signature}  · {sym.kind}{extra}"
+
+
 def file_outline(index: SymbolIndex, rel_path: str) -> str:
-    """Nested outline of one file: `start-end  signature  · kind`, capped."""
+    """Nested outline of one file; a big file shows top-level symbols with member counts; capped."""
     entry = index.files.get(rel_path)
     syms = index.symbols(rel_path)
-    lang = entry[2] if entry else "?"
-    head = f"{rel_path} ({lang}, {len(syms)} symbols)"
+    head = f"{rel_path} ({entry[2] if entry else '?'}, {len(syms)} symbols)"
     if entry and entry[4]:
         head += f" [{entry[4]}]"
     if not syms:
         return head + "\n(no definitions found; use read_lines to view the file)"
     width = len(f"{syms[-1].end_line}") * 2 + 1
-    out = [head]
-    used = len(head)
-    for i, sym in enumerate(syms):
-        span = f"{sym.start_line}-{sym.end_line}"
-        line = f"{span:>{width}}  {'  ' * _depth(syms, i)}{sym.signature}  · {sym.kind}"
+    depths = [_depth(syms, i) for i in range(len(syms))]
+    lines = [_entry(syms, i, width, depths[i]) for i in range(len(syms))]
+    note = ""
+    if len(lines) > MAX_FILE_ENTRIES or sum(map(len, lines)) > MAX_FILE_CHARS:
+        counts: dict[int, int] = {}
+        for sym in syms:
+            if sym.parent >= 0:
+                counts[sym.parent] = counts.get(sym.parent, 0) + 1
+        lines = [_entry(syms, i, width, 0, counts.get(i, 0)) for i in range(len(syms)) if depths[i] == 0]
+        note = (f"[large file: members omitted. Use read_symbol('{rel_path}:Class', skeleton=true) "
+                "to list one class's members.]")
+    out, used = [head], len(head)
+    for n, line in enumerate(lines):
         used += len(line) + 1
-        if i >= MAX_FILE_ENTRIES or used > MAX_FILE_CHARS:
-            out.append(f"[cut: {len(syms) - i} more symbols (cap {MAX_FILE_ENTRIES} entries / {MAX_FILE_CHARS} "
-                       f"characters). Narrow with read_symbol('{rel_path}:Class', skeleton=true) for one class.]")
+        if n >= MAX_FILE_ENTRIES or used > MAX_FILE_CHARS:
+            out.append(f"[cut: {len(lines) - n} more entries (cap {MAX_FILE_ENTRIES} entries / {MAX_FILE_CHARS} "
+                       "characters). Use read_lines or grep for the rest of the file.]")
             break
         out.append(line)
-    return "\n".join(out)
+    return "\n".join(out + ([note] if note else []))
 
 
 def _file_summary(syms: list[Sym]) -> str:
