@@ -188,9 +188,14 @@ async def test_composer_enter_newline_history_paste(demo_repo: Path) -> None:
         assert composer.text == "first\nline"
         await pilot.press("down", "down")  # the first moves to the recalled text's last line
         assert composer.text == ""
-        pasted = "\n".join(f"line {i}" for i in range(30))
         from textual import events
 
+        pasted = "\n".join(f"line {i}" for i in range(30))
+        composer.post_message(events.Paste(pasted.replace("\n", "\r")))  # as tmux pastes it
+        await pilot.pause()
+        assert composer.text == "[pasted 30 lines]"
+        composer.clear()
+        composer._pastes.clear()
         composer.post_message(events.Paste(pasted))
         await pilot.pause()
         assert composer.text == "[pasted 30 lines]"

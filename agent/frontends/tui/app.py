@@ -40,6 +40,8 @@ class PithApp(App[None]):
         Binding("ctrl+b", "toggle_side", "Panel"),
         Binding("ctrl+o", "toggle_tool", "Last tool"),
         Binding("ctrl+l", "scroll_end", "End", show=False),
+        Binding("pageup", "page(-1)", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
         Binding("f1", "help", "Help"),
     ]
 
@@ -236,6 +238,15 @@ class PithApp(App[None]):
     def action_scroll_end(self) -> None:
         """Jump to the newest block."""
         self.query_one(Conversation).scroll_end(animate=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Page keys scroll the conversation only when no dialog is open."""
+        return not (action == "page" and len(self.screen_stack) > 1)
+
+    def action_page(self, direction: int) -> None:
+        """PageUp / PageDown scroll the conversation while typing."""
+        conversation = self.query_one(Conversation)
+        (conversation.scroll_page_down if direction > 0 else conversation.scroll_page_up)(animate=False)
 
     def action_help(self) -> None:
         """Show commands and keys."""

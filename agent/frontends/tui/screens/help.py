@@ -31,6 +31,7 @@ Type a task and press **Enter**. The agent plans, reads, edits and runs tests; y
 | Ctrl+Q | quit (the session log is completed first) |
 | Ctrl+B | show / hide the side panel |
 | Ctrl+O | expand / collapse the last tool call |
+| PageUp / PageDown | scroll the conversation |
 | Ctrl+L | scroll to the end |
 | Escape | close a dialog |
 

@@ -21,8 +21,12 @@ def diff_renderable(diff: str) -> Syntax | Text:
 class UserBlock(Static):
     """What the user typed."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(Text("› ", style="bold") + Text(text.strip()), classes="block user")
+    def __init__(self, text: str, max_lines: int = 12) -> None:
+        lines = text.strip().splitlines() or [""]
+        shown = Text("› ", style="bold") + Text("\n".join(lines[:max_lines]))
+        if len(lines) > max_lines:
+            shown.append(f"\n  … {len(lines) - max_lines} more lines (sent whole)", style="dim italic")
+        super().__init__(shown, classes="block user")
 
 
 class NoticeBlock(Static):

@@ -52,13 +52,14 @@ class Composer(TextArea):
 
     async def _on_paste(self, event: events.Paste) -> None:
         """Collapse a long paste into a chip; the whole text is sent on submit."""
-        lines = event.text.count("\n") + 1
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")  # terminals and tmux paste CR line ends
+        lines = text.rstrip("\n").count("\n") + 1
         if lines < PASTE_LINES:
             return await super()._on_paste(event)
         event.prevent_default()
         event.stop()
         chip = f"[pasted {lines} lines]"
-        self._pastes.append((chip, event.text))
+        self._pastes.append((chip, text))
         self.insert(chip)
 
     def expanded(self) -> str:
