@@ -143,6 +143,9 @@ def not_found(index: SymbolIndex, rel_path: str | None, dotted: str) -> str:
     key = dotted if rel_path or "." in dotted and any(pool.values()) else last
     close = difflib.get_close_matches(key, list(pool), n=8, cutoff=0.6)
     msg = f"no symbol '{dotted}'{where}."
+    if not close and rel_path is not None and 0 < len(index.symbols(rel_path)) <= 12:
+        names = ", ".join(s.qualname for s in index.symbols(rel_path))
+        return msg + f" It defines: {names}."
     if not close:
         return msg + " Use outline(path) to list a file's symbols, or grep to search text."
     shown = []
