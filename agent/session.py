@@ -15,7 +15,7 @@ from agent.context import ContextManager
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantMessage, Compact, Event, FileEdited, Interrupt, Op,
     ResolveApproval, SessionFinished, SessionStarted, Shutdown, SubmitTurn, ToolCallFinished, TurnEnded, Undo,
-    Notice,
+    Notice, IndexProgress,
 )
 from agent.log import SessionLog
 from agent.scratchpad import Scratchpad
@@ -65,7 +65,8 @@ class Session:
         self.totals = Totals()
         self.tool_ctx = ToolContext(
             root=root, default_timeout=settings.command_timeout, syntax_gate=settings.syntax_gate,
-            extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "pass_env": tuple(settings.pass_env)},
+            extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "pass_env": tuple(settings.pass_env),
+                   "on_progress": self._index_progress},
         )
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._approvals: dict[str, asyncio.Future[ResolveApproval]] = {}
@@ -129,8 +130,18 @@ class Session:
         elif isinstance(op, Shutdown):
             asyncio.ensure_future(self._shutdown())
 
+    def _index_progress(self, done: int, total: int) -> None:
+        """Symbol-index build progress, reported from a worker thread, as events on the loop's thread."""
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.emit, IndexProgress(done=done, total=total))
+
     def start(self, resumed: bool = False) -> None:
         """Announce the session."""
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self.emit(SessionStarted(session_id=self.id, model=self.model.name, root=str(self.root), resumed=resumed))
 
     async def _run_turn(self, text: str) -> None:
