@@ -248,3 +248,19 @@ def test_cli_help_and_bad_resume(demo_repo: Path, session_dir: Path) -> None:
     assert bad.returncode == 2 and "nosuchsession" in bad.stderr
     none = run_pith(["--continue"], demo_repo, session_dir)
     assert none.returncode == 2 and "no earlier session" in none.stderr
+
+
+async def test_interrupt_closes_open_approval_and_narrow_hides_panel(tmp_path: Path) -> None:
+    from tests.conftest import make_repo
+
+    repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    launch = make_launch(repo, None, [turn("", call("run", command="echo hi")), turn("ok")], approve="ask", plan=False)
+    app = PithApp(launch, task="go", frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert not app.query_one(SidePanel).display
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: app.turn_done.is_set() and not isinstance(app.screen, ApprovalScreen))
+        assert "turn ended: interrupted" in notices(app)
+        await pilot.press("ctrl+b")
+        assert app.query_one(SidePanel).display

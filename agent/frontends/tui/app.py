@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 FLUSH_S = 0.05
 QUIT_WINDOW_S = 2.0
 SHUTDOWN_WAIT_S = 10.0
+NARROW = 100
 
 
 class PithApp(App[None]):
@@ -141,10 +143,15 @@ class PithApp(App[None]):
     def on_session_event(self, event: Event) -> None:
         """One event: render it and track the turn state."""
         assert self.view is not None
-        self.view.handle(event)
+        try:
+            self.view.handle(event)
+        except Exception as exc:  # one odd event must not take the UI (and the session) down
+            self.view.notice(f"could not show a {event.type} event: {exc}", "error")
         if event.type == "turn_ended":
             self.busy = False
             self.turn_done.set()
+            while isinstance(self.screen, ApprovalScreen):  # an interrupted turn answers no more questions
+                self.pop_screen()
         elif isinstance(event, SessionFinished):
             self.busy = False
             self.finished.set()
@@ -228,6 +235,12 @@ class PithApp(App[None]):
         """Show or hide the side panel."""
         side = self.query_one(SidePanel)
         side.display = not side.display
+        self._side_chosen = True
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals hide the side panel (Ctrl+B brings it back)."""
+        if not getattr(self, "_side_chosen", False):
+            self.query_one(SidePanel).display = event.size.width >= NARROW
 
     def action_toggle_tool(self) -> None:
         """Expand or collapse the newest tool call."""

@@ -25,7 +25,10 @@ async def run_command(app: PithApp, text: str) -> None:
     if name not in COMMANDS:
         app.view.notice(f"unknown command /{name}; try /help", "warning")  # type: ignore[union-attr]
         return
-    await globals()["cmd_" + name](app, arg)
+    try:
+        await globals()["cmd_" + name](app, arg)
+    except Exception as exc:  # a failing command is a message, never a crashed UI
+        app.view.notice(f"/{name} failed: {exc}", "error")  # type: ignore[union-attr]
 
 
 def _need_session(app: PithApp) -> bool:
