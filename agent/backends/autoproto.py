@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.backends.base import DeltaCallback, Model, ModelError, ModelReply
+from agent.backends.base import DeltaCallback, Model, ModelError, ModelReply, ModelWrapper
 from agent.backends.textproto import FORMAT_ERROR, TextProtocolModel, parse_calls, reply_from_text
 
 
@@ -13,7 +13,7 @@ def rejects_tools(err: ModelError) -> bool:
     return err.kind == "tools_unsupported" or (err.kind == "bad_request" and "tool" in str(err).lower())
 
 
-class AutoProtocolModel:
+class AutoProtocolModel(ModelWrapper):
     """Starts native; switches to the text protocol when the server rejects `tools` or the model writes calls as text.
 
     It emits nothing itself: `switched_reason` says why it switched, and `on_notice` (when set; else the inner
@@ -21,9 +21,8 @@ class AutoProtocolModel:
     """
 
     def __init__(self, inner: Model, on_notice: Callable[[str], None] | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.text = TextProtocolModel(inner)
-        self.name = inner.name
         self.on_notice = on_notice
         self.switched_reason: str | None = None
 
@@ -31,16 +30,6 @@ class AutoProtocolModel:
     def protocol(self) -> str:
         """'native' or 'text': what the next request uses."""
         return "native" if self.switched_reason is None else "text"
-
-    @property
-    def on_retry(self) -> Any:
-        """The inner backend's retry callback (build_session wires it to a Notice)."""
-        return getattr(self.inner, "on_retry", None)
-
-    @on_retry.setter
-    def on_retry(self, value: Any) -> None:
-        if hasattr(self.inner, "on_retry"):
-            self.inner.on_retry = value
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None = None

@@ -60,6 +60,24 @@ class Model(Protocol):
         ...
 
 
+class ModelWrapper:
+    """Base for models that wrap another: same name, and the retry callback reaches the inner backend."""
+
+    def __init__(self, inner: Model) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def on_retry(self) -> Any:
+        """The inner backend's retry callback (build_session wires it to a Notice)."""
+        return getattr(self.inner, "on_retry", None)
+
+    @on_retry.setter
+    def on_retry(self, value: Any) -> None:
+        if hasattr(self.inner, "on_retry"):
+            self.inner.on_retry = value
+
+
 def message_from_dict(raw: dict[str, Any], index: int) -> ModelReply:
     """Build a reply from an OpenAI-format assistant message dict (scripted turns, logs)."""
     calls = []

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from agent.backends.base import DeltaCallback, Model, ModelReply, ToolCall
+from agent.backends.base import DeltaCallback, ModelReply, ModelWrapper, ToolCall
 
 FORMAT_ERROR = "__format_error__"  # pseudo-tool carrying a malformed call; its result is rewritten for the model
 FORMAT_HINT = 'Write each call as a fenced block: ```json\n{"tool": "NAME", "arguments": {...}}\n```'
@@ -264,22 +264,8 @@ def reply_from_text(reply: ModelReply) -> ModelReply:
                       cached_tokens=reply.cached_tokens, cost=reply.cost)
 
 
-class TextProtocolModel:
+class TextProtocolModel(ModelWrapper):
     """Wraps any Model: sends no `tools`, describes them in the prompt and parses calls from the reply."""
-
-    def __init__(self, inner: Model) -> None:
-        self.inner = inner
-        self.name = inner.name
-
-    @property
-    def on_retry(self) -> Any:
-        """The inner backend's retry callback (build_session wires it to a Notice)."""
-        return getattr(self.inner, "on_retry", None)
-
-    @on_retry.setter
-    def on_retry(self, value: Any) -> None:
-        if hasattr(self.inner, "on_retry"):
-            self.inner.on_retry = value
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None = None
