@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import shlex
 from dataclasses import dataclass, field
 
 from tools.base import Approval
@@ -12,7 +13,9 @@ MODES = ("ask", "auto", "never")
 # Destructive commands: never run without a person saying yes, whatever the mode.
 DANGEROUS = [
     (re.compile(r"\brm\s+(-[a-zA-Z]*[rf][a-zA-Z]*\s+)+(/|~|\$HOME|\*|\.\.?)(\s|$|/\s*$)"), "recursive delete of a root, home or parent folder"),
-    (re.compile(r"\bgit\s+push\b.*(--force\b|-f\b|--force-with-lease)"), "force push"),
+    (re.compile(r"\bgit\s+push\b.*(--force\b|-f\b|--force-with-lease|\s\+\S)"), "force push"),
+    (re.compile(r"\bgit\s+branch\s+.*-D\b|\bgit\s+branch\s+.*--delete\s+--force"), "deletes a branch"),
+    (re.compile(r"\bfind\s+(/|~|\$HOME|\.\.)\S*\s.*-delete\b"), "mass delete outside the repository"),
     (re.compile(r"\bgit\s+reset\s+--hard\b"), "git reset --hard discards work"),
     (re.compile(r"\bgit\s+clean\s+-[a-zA-Z]*f"), "git clean deletes untracked files"),
     (re.compile(r"\bgit\s+(checkout|restore)\s+(--\s+)?\.(\s|$)"), "discards all working-tree changes"),
@@ -25,8 +28,37 @@ DANGEROUS = [
 ]
 
 
+RECURSIVE = {"-r", "-R", "--recursive"}
+
+
+def _risky_target(target: str) -> bool:
+    """A delete target outside the repository: absolute, home, parent, or everything."""
+    return (target.startswith(("/", "~", "$HOME", "${HOME}", '"$HOME', "..")) or "/.." in target
+            or target in ("*", ".", "./", ".*", "./*"))
+
+
+def _risky_rm(command: str) -> bool:
+    """`rm` with a recursive flag aimed outside the repository (any segment of a pipeline or list)."""
+    for segment in re.split(r"[;&|]+|\$\(|`", command):
+        try:
+            words = shlex.split(segment)
+        except ValueError:
+            words = segment.split()
+        while words and ("=" in words[0] or words[0] in ("sudo", "command", "exec", "xargs", "nice", "env")):
+            words = words[1:]
+        if not words or words[0].rsplit("/", 1)[-1] != "rm":
+            continue
+        flags = {w for w in words[1:] if w.startswith("-")}
+        recursive = bool(flags & RECURSIVE) or any(w[1:].isalpha() and "r" in w.lower() for w in flags if not w.startswith("--"))
+        if recursive and any(_risky_target(w) for w in words[1:] if not w.startswith("-") or w == "-"):
+            return True
+    return False
+
+
 def dangerous(command: str) -> str | None:
     """Why a command is on the deny list, or None."""
+    if _risky_rm(command):
+        return "recursive delete outside the repository"
     for pattern, why in DANGEROUS:
         if pattern.search(command):
             return why

@@ -89,12 +89,26 @@ def run(
     text = read_task(task, task_file)
     if approve not in ("ask", "auto", "never"):
         fail(f"--approve must be ask, auto or never (got {approve!r})")
+    check_limits(max_steps, max_cost, timeout, context_budget)
     if tool_protocol not in ("native", "text", "auto"):
         fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
                         timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit, sandbox=sandbox,
                         tool_protocol=tool_protocol, stream=not no_stream)
     raise typer.Exit(execute(settings, text, session_dir, json_out, explicit_params(ctx)))
+
+
+def check_limits(max_steps: int, max_cost: Optional[float], timeout: Optional[float],
+                 context_budget: Optional[int] = None) -> None:
+    """Limits must be positive; a zero or negative limit is a usage error, not 'no limit'."""
+    if max_steps < 1:
+        fail(f"--max-steps must be at least 1 (got {max_steps})")
+    if max_cost is not None and max_cost <= 0:
+        fail(f"--max-cost must be more than 0 USD (got {max_cost})")
+    if timeout is not None and timeout <= 0:
+        fail(f"--timeout must be more than 0 seconds (got {timeout})")
+    if context_budget is not None and context_budget < 4000:
+        fail(f"--context-budget must be at least 4000 tokens: the system prompt and tool schemas alone need ~3000 (got {context_budget})")
 
 
 def explicit_params(ctx: typer.Context) -> set[str]:
@@ -124,11 +138,12 @@ def demo(
 def tool_cmd(
     name: Annotated[str, typer.Argument(help="tool name, e.g. grep")],
     args: Annotated[str, typer.Argument(help="JSON arguments, e.g. '{\"pattern\": \"def login\"}'")] = "{}",
+    force: Annotated[bool, typer.Option("--force", help="run a command the approval policy would refuse or ask about")] = False,
 ) -> None:
     """Run one tool in the current repository and print exactly what the model would see."""
     from agent.cli_run import run_tool
 
-    raise typer.Exit(run_tool(name, args))
+    raise typer.Exit(run_tool(name, args, force))
 
 
 CLI_MODULES = ("agent.cli_sessions", "agent.cli_tui", "agent.cli_replay", "agent.cli_batch", "agent.cli_git")

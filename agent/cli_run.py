@@ -66,7 +66,7 @@ def commit_changes(session: object, summary: str) -> None:
         print(f"pith: could not commit: {exc}", file=sys.stderr)
 
 
-def run_tool(name: str, raw_args: str) -> int:
+def run_tool(name: str, raw_args: str, force: bool = False) -> int:
     """Run a single tool in the current repo and print what the model would see."""
     from agent.registry import default_tools
     from agent.runner import find_root
@@ -88,7 +88,17 @@ def run_tool(name: str, raw_args: str) -> int:
     root, _ = find_root(Path(os.getcwd()))
     ctx = ToolContext(root=root, extra={"scratchpad": Scratchpad()})
     try:
-        result = asyncio.run(tool.run(tool.parse(args), ctx))
+        parsed = tool.parse(args)
+        approval = tool.approval(parsed, ctx)
+        if approval is not None and not force:
+            from agent.approval import Policy
+
+            decision, reason = Policy(mode="auto").decide(name, approval)
+            if decision != "allow":
+                print(f"pith: the approval policy would {decision} this ({reason}); add --force to run it anyway",
+                      file=sys.stderr)
+                return 2
+        result = asyncio.run(tool.run(parsed, ctx))
     except ToolError as exc:
         print(f"error: {exc}")
         return 1

@@ -225,7 +225,8 @@ class Session:
         return SessionFinished(
             status=status or t.last_status, session_id=self.id, log_path=str(self.log.path) if self.log else "",
             summary=t.summary, steps=t.steps, input_tokens=t.input_tokens,
-            output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost, files_changed=list(t.files),
+            output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost if t.steps else None,
+            files_changed=list(t.files),
             verified=t.verified, peak_context_tokens=self.context.peak_tokens, compactions=self.context.compactions,
             limit=limit or self.limit_hit,
         )

@@ -83,7 +83,10 @@ async def _approve(session: Session, tool: Tool, args: Any) -> str:
     decision, reason = session.policy.decide(tool.name, approval)
     if decision == "ask" and not session.settings.interactive:
         decision = "deny"
-        reason = (reason + "; " if reason else "") + "no one can approve it in this headless run (use --approve auto to allow edits and commands)"
+        if session.policy.mode == "auto":  # only the deny list asks in auto mode
+            reason += "; it needs a person's approval and none is available in this headless run: find a safer way"
+        else:
+            reason = (reason + "; " if reason else "") + "no one can approve it in this headless run (use --approve auto to allow edits and commands)"
     if decision == "ask":
         answer = await session.request_approval(tool.name, approval.kind, approval.summary, approval.pattern)
         if answer.decision in ("allow", "always"):

@@ -241,3 +241,53 @@ def test_pins_exclude_compromised_litellm() -> None:
     version = litellm[0].split("==")[1]
     assert version not in {"1.82.7", "1.82.8"} and not version.startswith("1.107.")
     assert all("==" in d for d in deps), "every runtime dependency is pinned exactly"
+
+
+DESTRUCTIVE = ["rm -rf ~/projects", "rm -rf ../other-repo", "rm -rf /home/me", 'rm -rf "$HOME"', "rm -fr /*",
+               "rm -rf -- /", "rm --recursive --force /", "find / -delete", "git push origin +main",
+               "git branch -D main", "cd sub && rm -rf /tmp/x", "rm -rf ."]
+SAFE = ["rm -rf build", "rm -rf ./build dist", "rm -r tests/tmp", "rm app.py", "git push origin main", "echo rm -rf"]
+
+
+@pytest.mark.parametrize("command", DESTRUCTIVE)
+def test_destructive_variants_are_caught(command: str) -> None:
+    from agent.approval import Policy, dangerous
+    from tools.base import Approval
+
+    assert dangerous(command)
+    assert Policy(mode="auto").decide("run", Approval(kind="command", summary=command))[0] == "ask"
+
+
+@pytest.mark.parametrize("command", SAFE)
+def test_ordinary_commands_are_not_flagged(command: str) -> None:
+    from agent.approval import dangerous
+
+    assert dangerous(command) is None
+
+
+def test_always_allow_pattern_is_narrow_for_interpreters() -> None:
+    from agent.approval import Policy
+    from tools.base import Approval
+    from tools.shell import command_pattern
+
+    policy = Policy(mode="ask")
+    policy.remember("run", command_pattern("python3 -m pytest -q"))
+    sneaky = "python3 -c 'import shutil; shutil.rmtree(\"x\")'"
+    assert policy.decide("run", Approval("command", sneaky, command_pattern(sneaky)))[0] == "ask"
+    policy.remember("run", command_pattern("git diff HEAD"))
+    assert policy.decide("run", Approval("command", "git diff --stat", command_pattern("git diff --stat")))[0] == "allow"
+
+
+def test_pith_tool_applies_the_policy(repo: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_pith
+
+    proc = run_pith(["tool", "run", '{"command": "git reset --hard"}'], repo, tmp_path)
+    assert proc.returncode == 2 and "--force" in proc.stderr
+
+
+def test_nonpositive_limits_are_usage_errors(repo: Path, tmp_path: Path) -> None:
+    from tests.conftest import run_pith
+
+    for flags in (["--max-steps", "0"], ["--max-cost", "-1"], ["--timeout", "0"], ["--context-budget", "10"]):
+        proc = run_pith(["run", *flags, "-m", "scripted:/nonexistent", "task"], repo, tmp_path)
+        assert proc.returncode == 2 and "must be" in proc.stderr, flags

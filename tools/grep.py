@@ -38,7 +38,8 @@ class GrepTool(Tool):
         target = resolve(ctx.root, args.path) if args.path else Path(ctx.root)
         if not target.exists():
             raise ToolError(f"{args.path}: no such file or directory")
-        cmd = [rg_path(), "--json", "--max-columns", "500", "--max-filesize", "2M"]
+        # --sort path: the same search gives the same output every time (prompt caches, replay --rerun).
+        cmd = [rg_path(), "--json", "--sort", "path", "--max-columns", "500", "--max-filesize", "2M"]
         if args.ignore_case:
             cmd.append("-i")
         if args.glob:

@@ -37,20 +37,34 @@ def scrubbed_env(base: dict[str, str] | None = None, keep: list[str] | tuple[str
     return env
 
 
+INTERPRETERS = {"python", "python3", "bash", "sh", "zsh", "node", "perl", "ruby", "npx", "env", "xargs", "eval"}
+
+
 def command_pattern(command: str) -> str:
-    """What 'always allow' remembers: the program and its subcommand, e.g. `pytest` or `git diff`."""
+    """What 'always allow' remembers: program + subcommand (`git diff`, `pytest`); the exact command for
+    interpreters and compound commands, whose first word says nothing about what they do."""
     try:
         words = shlex.split(command)
     except ValueError:
-        words = command.split()
-    words = [w for w in words if "=" not in w or w.startswith("-")][:2]
-    if len(words) == 2 and (words[1].startswith("-") or "/" in words[1] or "." in words[1]):
-        words = words[:1]
-    return " ".join(words)
+        return command.strip()
+    if not words or re.search(r"[;&|<>`$]", command) or words[0].rsplit("/", 1)[-1] in INTERPRETERS:
+        return command.strip()
+    if len(words) >= 2 and not words[1].startswith("-") and "/" not in words[1] and "." not in words[1]:
+        return f"{words[0]} {words[1]}"
+    return words[0]
+
+
+HEAD_LINES = 60
+TAIL_LINES = 120
 
 
 def cap_output(text: str) -> str:
-    """Keep the head and tail of long output and say how much was cut."""
+    """Keep the head and tail of long output (by lines, then by characters) and say how much was cut."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) > HEAD_LINES + TAIL_LINES:
+        cut = len(lines) - HEAD_LINES - TAIL_LINES
+        text = ("".join(lines[:HEAD_LINES]) + f"[… {cut} lines cut; rerun with a narrower command (e.g. -x, -q, | tail) …]\n"
+                + "".join(lines[-TAIL_LINES:]))
     if len(text) <= HEAD_CHARS + TAIL_CHARS:
         return text
     cut = len(text) - HEAD_CHARS - TAIL_CHARS

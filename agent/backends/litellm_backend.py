@@ -120,13 +120,16 @@ class LiteLLMModel:
             try:
                 return await self._once(messages, tools, on_delta)
             except ModelError as err:
-                if not err.retryable or attempt >= self.retries:
+                # A refused connection rarely heals in seconds: retry it once, not the full budget.
+                budget = min(self.retries, 1) if err.kind == "connection" else self.retries
+                if not err.retryable or attempt >= budget:
                     raise
                 delay = err.retry_after if err.retry_after is not None else self.backoff_base * 2**attempt
                 delay = min(delay, 60.0) * (1 + random.random() * 0.1)
                 attempt += 1
                 if self.on_retry:
-                    self.on_retry(f"{err.kind} from provider; retry {attempt}/{self.retries} in {delay:.1f}s")
+                    what = "cannot reach the provider" if err.kind == "connection" else f"{err.kind} from the provider"
+                    self.on_retry(f"{what}; retry {attempt}/{budget} in {delay:.1f}s")
                 await asyncio.sleep(delay)
 
     async def _once(

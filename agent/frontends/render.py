@@ -88,7 +88,7 @@ class TextRenderer:
         self._w(f"? approval needed for {e.tool} ({e.kind}): {e.summary}", "yellow")
 
     def _on_approval_resolved(self, e: ApprovalResolved) -> None:
-        if e.decision == "deny":
+        if e.decision == "deny" and e.by == "user":  # policy denials show as the tool's error line
             self._w(f"  denied: {e.reason}", "yellow")
 
     def _on_context_evicted(self, e: ContextEvicted) -> None:
