@@ -64,6 +64,7 @@ def run_with_signals(tasks: list, opts: object, workers: int, ray: str | None) -
     """Run the batch with SIGTERM treated like Ctrl-C, so finished work is kept and worktrees removed."""
     import signal
 
+    from agent.batch.ray_runner import RayMissing
     from agent.batch.runner import run_batch
 
     def on_term(signum: int, frame: object) -> None:
@@ -72,6 +73,9 @@ def run_with_signals(tasks: list, opts: object, workers: int, ray: str | None) -
     previous = signal.signal(signal.SIGTERM, on_term)
     try:
         return run_batch(tasks, opts, workers, ray)  # type: ignore[arg-type]
+    except RayMissing as exc:
+        fail(str(exc))
+        return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
 

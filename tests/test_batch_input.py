@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from agent.batch.gate import FileGate, retry_delay
 from agent.batch.job import JobOptions, read_events, run_task
 from agent.batch.tasks import TaskFileError, load_tasks
 from agent.fakes import FakeOpenAIServer
-from tests.conftest import make_repo
-from tests.test_batch_support import results, run_batch_cli
+from tests.conftest import git, make_repo
+from tests.test_batch_support import results, run_batch_cli, turn, worktree_count
 
 
 def write(tmp: Path, *lines: str) -> Path:
@@ -115,3 +116,24 @@ def test_rate_limited_task_holds_the_gate(tmp_path: Path) -> None:
     record = results(tmp_path / "out")["rl"]
     assert record["status"] == "solved" and record["rate_limit_notices"] == 1
     assert FileGate(tmp_path / "out" / "rate_gate").until() > start + 1
+
+
+def test_git_url_is_cloned_at_the_commit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.py": "x = 1\n"})
+    first = git(repo, "rev-parse", "HEAD").strip()
+    (repo / "a.py").write_text("x = 2\n")
+    git(repo, "commit", "-qam", "second")
+    check = f"{sys.executable} -c 'import a; assert a.x == 1'"
+    tasks = write(tmp_path, json.dumps({"id": "url", "repo": f"file://{repo}", "commit": first[:10], "task": "noop",
+                                        "test": check, "model": "scripted:" + str(script(tmp_path))}))
+    proc = run_batch_cli(tasks, tmp_path / "out", "--workers", "1")
+    record = results(tmp_path / "out")["url"]
+    assert proc.returncode == 0 and record["status"] == "solved" and record["commit"] == first, proc.stderr
+    assert list((tmp_path / "out" / "work").iterdir()) == [] and worktree_count(repo) == 1
+
+
+def script(tmp: Path) -> Path:
+    """A one-turn script that finishes."""
+    path = tmp / "finish.jsonl"
+    path.write_text(json.dumps(turn(("finish", {"summary": "nothing to do"}))) + "\n")
+    return path

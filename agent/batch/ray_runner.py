@@ -16,7 +16,7 @@ CANCEL_WAIT = 15.0
 
 
 class RayMissing(Exception):
-    """Ray is not installed."""
+    """Ray is not installed, or the cluster cannot be reached."""
 
 
 def load_ray() -> Any:
@@ -30,10 +30,14 @@ def load_ray() -> Any:
 
 def connect(ray: Any, address: str, workers: int) -> None:
     """`local` starts a private instance with `workers` CPUs; anything else joins that cluster."""
-    if address == "local":
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-    else:
-        ray.init(address=address, log_to_driver=False)
+    try:
+        if address == "local":
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        else:
+            ray.init(address=address, log_to_driver=False)
+    except Exception as exc:
+        last = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+        raise RayMissing(f"cannot connect to Ray at {address!r}: {last}") from None
 
 
 def crashed_record(task: BatchTask, opts: JobOptions, exc: BaseException) -> dict[str, Any]:
