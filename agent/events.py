@@ -116,6 +116,7 @@ class ApprovalRequested(Event):
     kind: str
     summary: str
     pattern: str = ""
+    detail: str = ""
 
 
 @dataclass(kw_only=True)

@@ -46,6 +46,7 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
         denial = await _approve(session, tool, parsed)
         if denial:
             return _result(call, denial, True, {"denied": True}, start)
+        start = time.monotonic()  # the duration is the tool's, not the time a person took to approve it
         if call.name == "compact":
             from agent.compaction import compact_now
 
@@ -88,7 +89,8 @@ async def _approve(session: Session, tool: Tool, args: Any) -> str:
         else:
             reason = (reason + "; " if reason else "") + "no one can approve it in this headless run (use --approve auto to allow edits and commands)"
     if decision == "ask":
-        answer = await session.request_approval(tool.name, approval.kind, approval.summary, approval.pattern)
+        answer = await session.request_approval(tool.name, approval.kind, approval.summary, approval.pattern,
+                                                approval.detail)
         if answer.decision in ("allow", "always"):
             return ""
         why = f": {answer.reason}" if answer.reason else ""

@@ -34,6 +34,7 @@ class Approval:
     kind: str  # "command" | "write" | "overwrite"
     summary: str  # one line shown to the user, e.g. the command
     pattern: str = ""  # what "always allow" would remember (e.g. the command's first word)
+    detail: str = ""  # what the user is approving, e.g. the diff an edit would make
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Tool:
             ) from None
 
     def approval(self, args: Args, ctx: ToolContext) -> Approval | None:
-        """What this call needs approved, or None when it is safe to run."""
+        """What this call needs approved, or None; may raise ToolError when the call cannot work at all."""
         return None
 
     async def run(self, args: Any, ctx: ToolContext) -> ToolResult:

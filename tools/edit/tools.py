@@ -43,6 +43,13 @@ def _commit(ctx: ToolContext, tf: TextFile, shown: str, after: str, verb: str, n
     return ToolResult(text, data=data)
 
 
+def _preview(tf: TextFile, shown: str, after: str, verb: str) -> Approval:
+    """An approval request carrying the diff the user is asked to accept."""
+    diff = unified_diff(tf.text if tf.exists else "", after, shown)
+    added, removed = counts(diff)
+    return Approval("write", f"{verb} {shown} (+{added} -{removed})", pattern=shown, detail=cap(diff))
+
+
 def _open(ctx: ToolContext, path: str) -> tuple[TextFile, str]:
     """Resolve a path for writing and load it."""
     real = resolve(ctx.root, path, for_write=True)
@@ -68,8 +75,18 @@ class EditTool(Tool):
     Params = EditParams
     read_only = False
 
+    def approval(self, args: EditParams, ctx: ToolContext) -> Approval:
+        """Ask with the diff the edit would make (a call that cannot match fails here, before anyone is asked)."""
+        tf, shown, after, _ = self._plan(args, ctx)
+        return _preview(tf, shown, after, "edit")
+
     async def run(self, args: EditParams, ctx: ToolContext) -> ToolResult:
         """Apply one layered-match replacement and write the file atomically."""
+        tf, shown, after, note = self._plan(args, ctx)
+        return _commit(ctx, tf, shown, after, "edited", note)
+
+    def _plan(self, args: EditParams, ctx: ToolContext) -> tuple[TextFile, str, str, str]:
+        """(file, shown path, new text, note) without writing anything."""
         if not args.old:
             raise ToolError("old is empty: quote the text to replace (with context), or use write_file for a whole file")
         if args.old == args.new:
@@ -89,7 +106,7 @@ class EditTool(Tool):
         note = matching.NOTES[found.layer]
         if len(found.spans) > 1:
             note = f"{len(found.spans)} replacements" + (f", {note}" if note else "")
-        return _commit(ctx, tf, shown, after, "edited", note)
+        return tf, shown, after, note
 
 
 class WriteFileParams(Args):
@@ -153,8 +170,18 @@ class ReplaceSymbolTool(Tool):
     Params = ReplaceSymbolParams
     read_only = False
 
+    def approval(self, args: ReplaceSymbolParams, ctx: ToolContext) -> Approval:
+        """Ask with the diff the replacement would make."""
+        tf, shown, after, _ = self._plan(args, ctx)
+        return _preview(tf, shown, after, "replace_symbol")
+
     async def run(self, args: ReplaceSymbolParams, ctx: ToolContext) -> ToolResult:
         """Locate the symbol with tree-sitter and swap its whole line range."""
+        tf, shown, after, note = self._plan(args, ctx)
+        return _commit(ctx, tf, shown, after, "replaced", note)
+
+    def _plan(self, args: ReplaceSymbolParams, ctx: ToolContext) -> tuple[TextFile, str, str, str]:
+        """(file, shown path, new text, note) without writing anything."""
         if not args.new_source.strip():
             raise ToolError("new_source is empty: to delete a symbol use edit with its text as old and an empty new")
         try:
@@ -174,7 +201,7 @@ class ReplaceSymbolTool(Tool):
         if old_block.endswith(("\n", "\r")) and not replacement.endswith(("\n", "\r")):
             replacement += tf.eol if tf.eol_mode == "raw" else "\n"
         after = tf.text[:start] + replacement + tf.text[end:]
-        return _commit(ctx, tf, shown, after, "replaced", f"{loc.kind} {loc.name} (was lines {loc.start_line}-{loc.end_line})")
+        return tf, shown, after, f"{loc.kind} {loc.name} (was lines {loc.start_line}-{loc.end_line})"
 
 
 def _line_span(tf: TextFile, start_line: int, end_line: int) -> tuple[int, int]:
