@@ -45,7 +45,7 @@ def undo(session: Session) -> str:
     try:
         return _checkpoints(session).undo()
     except ToolError as exc:
-        return f"nothing undone: {exc}"
+        return str(exc)
 
 
 def session_diff(session: Session) -> str:

@@ -23,7 +23,8 @@ def _checkpoints(session: Optional[str]):  # type: ignore[no-untyped-def]
     if session is None:
         rows = list_sessions_with_checkpoints(root)
         if not rows:
-            typer.echo("pith: no pith checkpoints in this repository (a session makes one before its first edit)", err=True)
+            typer.echo("pith: no pith checkpoints in this repository: no session has edited it, or its changes "
+                       "were already undone", err=True)
             raise typer.Exit(1)
         session = rows[0]["session_id"]
     return Checkpoints(root, session), session

@@ -34,9 +34,10 @@ def sessions_list(
     if not rows:
         typer.echo(f"no sessions in {_dir(session_dir)}")
         return
-    typer.echo(f"{'ID':24} {'DATE':19} {'STATUS':14} {'COST':>9}  REPO  TASK")
+    typer.echo(f"{'ID':22}  {'DATE':16}  {'STATUS':14}  {'COST':>9}  TASK  (REPO)")
     for s in rows:
-        typer.echo(f"{s.id:24} {s.created[:19]:19} {s.status[:14]:14} {format_cost(s.cost):>9}  {s.root}  {s.task}")
+        date = s.created[:16].replace("T", " ")
+        typer.echo(f"{s.id:22}  {date:16}  {s.status[:14]:14}  {format_cost(s.cost):>9}  {s.task}  ({s.root})")
 
 
 @sessions_app.command("show")

@@ -229,7 +229,7 @@ class SessionFinished(Event):
     verified: bool = False
     peak_context_tokens: int = 0
     compactions: int = 0
-    limit: str = ""
+    limit: str | None = None
 
 
 # ---- ops: what front ends submit ----

@@ -230,7 +230,7 @@ class Session:
             output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost if t.steps else None,
             files_changed=list(t.files),
             verified=t.verified, peak_context_tokens=self.context.peak_tokens, compactions=self.context.compactions,
-            limit=limit or self.limit_hit,
+            limit=limit or self.limit_hit or None,
         )
 
     def record_result(self, event: ToolCallFinished) -> None:

@@ -41,9 +41,17 @@ def summarise(path: Path) -> SessionInfo | None:
         return None
     return SessionInfo(
         id=header.get("session_id", path.stem), path=path, created=header.get("created", ""), root=header.get("root", ""),
-        task=(header.get("task") or "").strip().splitlines()[0][:60] if header.get("task") else "",
+        task=_short(header.get("task") or ""),
         model=header.get("model", ""), status=status, cost=cost,
     )
+
+
+def _short(task: str, width: int = 60) -> str:
+    """The task's first line, cut at a word boundary."""
+    line = task.strip().splitlines()[0] if task.strip() else ""
+    if len(line) <= width:
+        return line
+    return line[:width].rsplit(" ", 1)[0] + " …"
 
 
 def list_sessions(directory: Path, repo: str | None = None) -> list[SessionInfo]:

@@ -8,6 +8,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 match', '3 matches'."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
 class ToolError(Exception):
     """A failure the model should read and recover from (bad path, no match, ...)."""
 

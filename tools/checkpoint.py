@@ -162,7 +162,7 @@ class Checkpoints:
         self._require()
         target = self._head_of_ref()
         if target is None:
-            raise ToolError("nothing to undo: this session has no checkpoints")
+            raise ToolError("nothing to undo: this session has no checkpoints left")
         rows = self._changes(self._tree_of_worktree(), target)
         self._restore(target, rows)
         parents = self._git("rev-list", "--parents", "-n", "1", target).split()[1:]

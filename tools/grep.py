@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
+from tools.base import Args, Tool, ToolContext, ToolError, ToolResult, plural
 from tools.paths import rel, resolve
 from tools.rg import rg_path
 
@@ -85,7 +85,7 @@ def _summarise(root: Path, out: bytes, args: GrepParams) -> ToolResult:
             shown += 1
         if len(matches) > MAX_PER_FILE:
             lines.append(f"  … {len(matches) - MAX_PER_FILE} more in this file")
-    header = f"{total} matches in {len(hits)} files"
+    header = f"{plural(total, 'match', 'matches')} in {plural(len(hits), 'file')}"
     if shown < total:
         header += f" (showing {shown}; narrow with path= or glob=, or a more specific pattern)"
     return ToolResult(header + "\n" + "\n".join(lines), data={"matches": total, "files": len(hits)})

@@ -9,6 +9,7 @@ from agent.events import (
     ToolCallStarted, UserMessage,
 )
 from agent.scratchpad import MARK
+from tools.base import plural
 
 PREVIEW_LINES = 6
 
@@ -26,6 +27,8 @@ class TextRenderer:
         self.stream = stream
         self.color = color
         self._streamed = False
+        self._open: dict[str, str] = {}  # call id -> label, for calls started and not yet finished
+        self._labelling = False
 
     def _w(self, text: str = "", style: str = "") -> None:
         codes = {"dim": "2", "bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
@@ -61,11 +64,17 @@ class TextRenderer:
             self._w(e.content.strip())
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
+        self._open[e.call_id] = e.label or e.name
         self._w(f"→ {e.label or e.name}", "cyan")
 
     def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
+        self._labelling = self._labelling or len(self._open) > 1  # concurrent calls: say which output is which
+        label = self._open.pop(e.call_id, e.name)
+        several, self._labelling = self._labelling, bool(self._open) and self._labelling
         if e.name in ("finish",) and not e.is_error:
             return
+        if several:
+            self._w(f"← {label}", "dim")
         lines = e.text.splitlines() or [""]
         if e.data.get("file_edits") and not e.is_error:
             lines = [ln for ln in lines if not ln.startswith(("---", "+++", "@@", " ", "+", "-"))][:1]
@@ -92,10 +101,10 @@ class TextRenderer:
             self._w(f"  denied: {e.reason}", "yellow")
 
     def _on_context_evicted(self, e: ContextEvicted) -> None:
-        self._w(f"· evicted {len(e.call_ids)} old tool outputs ({e.tokens_before} → {e.tokens_after} tokens)", "dim")
+        self._w(f"· evicted {plural(len(e.call_ids), 'old tool output')} ({e.tokens_before} → {e.tokens_after} tokens)", "dim")
 
     def _on_context_compacted(self, e: ContextCompacted) -> None:
-        self._w(f"· compacted {e.dropped} messages ({e.tokens_before} → {e.tokens_after} tokens)", "dim")
+        self._w(f"· compacted {plural(e.dropped, 'message')} ({e.tokens_before} → {e.tokens_after} tokens)", "dim")
 
     def _on_notice(self, e: Notice) -> None:
         self._w(f"! {e.text}", "yellow" if e.level != "info" else "dim")

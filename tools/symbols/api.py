@@ -5,7 +5,7 @@ import asyncio
 
 from pydantic import Field
 
-from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
+from tools.base import Args, Tool, ToolContext, ToolError, ToolResult, plural
 from tools.languages import language_for
 from tools.paths import rel, resolve
 
@@ -126,7 +126,7 @@ class FindDefinitionsTool(Tool):
         if not hits:
             raise ToolError(not_found(index, None, dotted))
         hits.sort(key=rank)
-        out = [f"{len(hits)} definitions of '{dotted}'"]
+        out = [f"{plural(len(hits), 'definition')} of '{dotted}'"]
         for path, sym in hits[:MAX_DEFINITIONS]:
             out.append(f"{path}:{sym.sig_line} {sym.kind} {sym.qualname}: {sym.signature}")
         if len(hits) > MAX_DEFINITIONS:
