@@ -12,7 +12,6 @@ from agent.events import (
 )
 from agent.log import LoadedLog
 from agent.redact import Redactor
-from agent.scratchpad import MARK
 
 
 @dataclass
@@ -46,7 +45,17 @@ def _fmt_cost(cost: float | None) -> str:
 def _tool_block(started: ToolCallStarted | None, done: ToolCallFinished) -> Block:
     """A tool call with its output."""
     title = (started.label if started and started.label else done.name) + (" (error)" if done.is_error else "")
-    return Block("tool", title=title, text=done.text, error=done.is_error)
+    text = done.text
+    if done.data.get("file_edits") and not done.is_error:  # the diff follows as its own block: keep the summary
+        text = text.rstrip("\n").splitlines()[-1] if text.strip() else text
+    return Block("tool", title=title, text=text, error=done.is_error)
+
+
+def _plan_line(step: dict[str, Any]) -> str:
+    """A Markdown task-list item: done is checked, in progress and skipped are said in words."""
+    status = step.get("status", "pending")
+    extra = {"in_progress": " (in progress)", "skipped": " (skipped)"}.get(status, "")
+    return f"- [{'x' if status == 'done' else ' '}] {step.get('step', '')}{extra}"
 
 
 def _event_block(event: Event, started: dict[str, ToolCallStarted]) -> Block | None:
@@ -96,7 +105,7 @@ def build_transcript(loaded: LoadedLog) -> Transcript:
         if isinstance(event, ToolCallStarted):
             started[event.call_id] = event
         elif isinstance(event, PlanUpdated):
-            plan = [f"{MARK.get(s.get('status', ''), '[ ]')} {s.get('step', '')}" for s in event.steps]
+            plan = [_plan_line(s) for s in event.steps]
         elif isinstance(event, SessionFinished):
             final = event
         block = _event_block(event, started)
@@ -138,7 +147,7 @@ def export_markdown(loaded: LoadedLog, redactor: Redactor | None = None) -> str:
     t = build_transcript(_redacted(loaded, r))
     parts = [f"# {t.title}", "\n".join(f"- **{k}**: {v}" for k, v in t.meta), "## Task", t.task.strip() or "(none)"]
     if t.plan:
-        parts += ["## Plan", "\n".join(f"- {step}" for step in t.plan)]
+        parts += ["## Plan", "\n".join(t.plan)]
     parts.append("## Transcript")
     parts += [_md_block(b) for b in t.blocks]
     parts.append("## Result")
@@ -197,7 +206,7 @@ def export_html(loaded: LoadedLog, redactor: Redactor | None = None) -> str:
     t = build_transcript(_redacted(loaded, r))
     parts = [f"<h1>{_esc(t.title)}</h1>", _html_list(t.meta), "<h2>Task</h2>", f"<pre>{_esc(t.task.strip())}</pre>"]
     if t.plan:
-        parts += ["<h2>Plan</h2>", "<ul>" + "".join(f"<li><code>{_esc(s)}</code></li>" for s in t.plan) + "</ul>"]
+        parts += ["<h2>Plan</h2>", "<ul>" + "".join(f"<li>{_esc(s.removeprefix('- '))}</li>" for s in t.plan) + "</ul>"]
     parts.append("<h2>Transcript</h2>")
     parts += [_html_block(b) for b in t.blocks]
     parts.append("<h2>Result</h2>")

@@ -122,7 +122,7 @@ async def test_find_definitions(ctx: ToolContext) -> None:
     assert "src/sample.ts:28 method Circle.area" in text
     assert text.index("src/sample.c:23") < text.index("src/sample.c:17")  # prototype last
     res = await call(FindDefinitionsTool(), ctx, name="Circle.area")
-    assert res.text.startswith("1 definitions")
+    assert res.text.startswith("1 definition of")
     with pytest.raises(ToolError, match="Close names"):
         await call(FindDefinitionsTool(), ctx, name="NewStak")
 

@@ -120,6 +120,9 @@ def folder_outline(index: SymbolIndex, rel_dir: str) -> str:
     sub_lines, sub_cut = _fit(sub_lines, FOLDER_BUDGET // 2)
     files, file_cut = _fit(_detail_lines(index, direct, prefix), FOLDER_BUDGET - sum(map(len, sub_lines)))
     lines = [head, *files, *sub_lines]
+    if file_cut:  # a model cannot ask for a file it never saw: name them, without their symbols
+        hidden = [p[len(prefix):] for p in direct[len(direct) - file_cut:]]
+        lines.append("files not detailed: " + ", ".join(hidden))
     cut = []
     if file_cut:
         cut.append(f"{file_cut} files")

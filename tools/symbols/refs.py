@@ -85,7 +85,10 @@ def confirm(root: str, path: str, name: str, hits: list[tuple[int, int, str]]) -
 
 def find_references_text(index: SymbolIndex, name: str) -> str:
     """The model-facing listing of references to `name`."""
-    name = name.strip().replace("::", ".").split(".")[-1].removesuffix("()")
+    name = name.strip()
+    if ":" in name.replace("::", ""):  # `path/file.py:Class.name`: references are found repo-wide by name
+        name = name.rsplit(":", 1)[1]
+    name = name.replace("::", ".").split(".")[-1].removesuffix("()")
     if not _NAME.match(name):
         raise ToolError(f"'{name}': give one identifier (e.g. `save` or `Model.save`); use grep for text patterns")
     root = str(index.root)
@@ -137,6 +140,9 @@ def _format(index: SymbolIndex, name: str, groups: list[tuple[str, list[tuple[in
     if other:
         notes.append(f"unconfirmed text matches in {len(other)} files without a grammar: {', '.join(other[:5])}"
                      + (" ..." if len(other) > 5 else ""))
+    homes = len(index.by_name().get(name, []))
+    if homes > 1:
+        notes.append(f"'{name}' is defined in {homes} places (find_definitions lists them); a hit may refer to any")
     if notes:
         out.append("[" + "; ".join(notes) + ". Narrow with grep(pattern, path glob) or read_symbol on a caller.]")
     return "\n".join(out)
