@@ -54,6 +54,26 @@ class ToolContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _compact(node: Any, defs: dict[str, Any]) -> Any:
+    """Inline $refs, drop titles and `null` alternatives of optional fields (arguments are validated here anyway)."""
+    if isinstance(node, list):
+        return [_compact(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _compact(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
+    options = node.get("anyOf")
+    if options and any(o.get("type") == "null" for o in options):
+        kept = [o for o in options if o.get("type") != "null"]
+        rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
+        node = {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+    drop = {"title", "$defs", "additionalProperties"}
+    out = {k: _compact(v, defs) for k, v in node.items() if k not in drop and not (k == "default" and v is None)}
+    if "properties" in node:  # property names are data, not schema keywords: keep them all
+        out["properties"] = {name: _compact(v, defs) for name, v in node["properties"].items()}
+    return out
+
+
 class Tool:
     """A model-facing tool: subclasses set name, description, Params and implement run."""
 
@@ -63,11 +83,9 @@ class Tool:
     read_only: ClassVar[bool] = True
 
     def schema(self) -> dict[str, Any]:
-        """The OpenAI function schema for this tool."""
-        params = self.Params.model_json_schema()
-        params.pop("title", None)
-        for prop in params.get("properties", {}).values():
-            prop.pop("title", None)
+        """The OpenAI function schema for this tool, compacted: it is sent with every request."""
+        raw = self.Params.model_json_schema()
+        params = _compact(raw, raw.get("$defs", {}))
         return {
             "type": "function",
             "function": {"name": self.name, "description": self.description, "parameters": params},
