@@ -1,6 +1,7 @@
 """Each limit ends `pith run` with its own status and exit code 3, through litellm's HTTP path."""
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -64,3 +65,23 @@ def test_plan_recorded_and_verify_reminder(demo_repo: Path, session_dir: Path) -
     finishes = [e for e in events if e["type"] == "tool_call_finished" and e["name"] == "finish"]
     assert "have not run anything since the last edit" in finishes[0]["text"] and finishes[1]["text"] == "finished"
     assert proc.returncode == 0 and events[-1]["verified"] is False
+
+
+def test_context_length_error_compacts_then_succeeds(demo_repo: Path, session_dir: Path) -> None:
+    reads = [{"content": "", "tool_calls": [call("read_lines", path=p)]}
+             for p in ("shop/cart.py", "shop/pricing.py", "tests/test_cart.py")]
+    too_long = {"status": 400, "error": "This model's maximum context length is 8192 tokens. However, your messages "
+                                        "resulted in 9000 tokens. Please reduce the length of the messages."}
+    summary = {"content": "## Task\nfix the cart\n## Decisions\nread cart, pricing and tests\n## Files changed\nnone"}
+    script = [*reads, too_long, summary, {"content": "", "tool_calls": [call("finish", summary="done")]}]
+    with FakeOpenAIServer(script) as server:
+        proc = run_pith(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "t"],
+                        demo_repo, session_dir)
+    events = jsonl(proc.stdout)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
+    compacted = [e for e in events if e["type"] == "context_compacted"]
+    assert len(compacted) == 1 and "fix the cart" in compacted[0]["summary"]
+    assert events[-1]["compactions"] == 1
+    retry = server.requests[-1]["messages"]  # the request after compaction carries the summary, not the old reads
+    text = json.dumps(retry)
+    assert "fix the cart" in text and "def discount_percent" not in text
