@@ -123,10 +123,15 @@ class Session:
         elif isinstance(op, Interrupt):
             if self._turn and not self._turn.done():
                 self._turn.cancel()
-        elif isinstance(op, Compact):
-            asyncio.ensure_future(self._compact(op.focus))
-        elif isinstance(op, Undo):
-            asyncio.ensure_future(self._undo())
+        elif isinstance(op, (Compact, Undo)):
+            if self._turn and not self._turn.done():  # both rewrite state the running turn is using
+                what = "/compact" if isinstance(op, Compact) else "/undo"
+                self.emit(Notice(text=f"{what} waits for the running turn: let it finish or interrupt it (Ctrl-C)",
+                                 level="warning"))
+            elif isinstance(op, Compact):
+                asyncio.ensure_future(self._compact(op.focus))
+            else:
+                asyncio.ensure_future(self._undo())
         elif isinstance(op, Shutdown):
             asyncio.ensure_future(self._shutdown())
 
@@ -200,7 +205,7 @@ class Session:
         """User-requested compaction."""
         from agent.compaction import compact_now
 
-        await compact_now(self, focus, reason="user")
+        self.emit(Notice(text=await compact_now(self, focus, reason="user")))
 
     async def _undo(self) -> None:
         """Restore the previous checkpoint."""
