@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,31 @@ FLUSH_S = 0.05
 QUIT_WINDOW_S = 2.0
 SHUTDOWN_WAIT_S = 10.0
 NARROW = 100
+
+
+async def in_daemon_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a slow builder (it imports litellm) in a daemon thread, so quitting never waits for it."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(value: Any, error: BaseException | None) -> None:
+        """Resolve the future on the event loop."""
+        if not future.done():
+            future.set_exception(error) if error else future.set_result(value)
+
+    def work() -> None:
+        """Build, then hand the result to the loop."""
+        try:
+            value, error = fn(*args), None
+        except BaseException as exc:  # handed to the awaiting task
+            value, error = None, exc
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the app has already closed its loop
+            pass
+
+    threading.Thread(target=work, name="pith-session-builder", daemon=True).start()
+    return await future
 
 
 class PithApp(App[None]):
@@ -97,11 +124,11 @@ class PithApp(App[None]):
         """Build (or resume) the session off the event loop, then attach it."""
         try:
             if self.resume_path is not None:
-                session = await asyncio.to_thread(self.launch.resume, self.resume_path)
+                session = await in_daemon_thread(self.launch.resume, self.resume_path)
                 self.draw_past(self.resume_path)
                 self.attach(session, resumed=True)
             else:
-                session = await asyncio.to_thread(self.launch.new_session, self.first_task or "")
+                session = await in_daemon_thread(self.launch.new_session, self.first_task or "")
                 self.attach(session)
         except Exception as exc:  # a bad model name or missing key: say so, keep the UI usable
             self._boot_error = str(exc)
