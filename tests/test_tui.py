@@ -132,6 +132,8 @@ async def test_approval_allow_always_deny(tmp_path: Path) -> None:
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.screen.request.kind == "write")
         assert [t.status for t in blocks(app, ToolBlock)][:3] == ["ok", "ok", "ok"]  # `git status --short`: no question
+        assert "+hi" in app.screen.request.detail  # the content being written is shown before approval
+        assert app.screen.query_one("#approval-detail").display
         await pilot.press("d")
         await pilot.press(*"not that file")
         await pilot.press("enter")

@@ -133,8 +133,15 @@ class WriteFileTool(Tool):
         lines = args.content.count("\n") + (0 if args.content.endswith("\n") or not args.content else 1)
         if real.exists():
             size = real.stat().st_size if real.is_file() else 0
-            return Approval("overwrite", f"overwrite {shown} ({size} bytes) with {lines} lines", pattern=shown)
-        return Approval("write", f"create {shown} ({lines} lines)", pattern=shown)
+            try:
+                before = load(real, shown).text
+            except ToolError:
+                before = ""
+            detail = cap(unified_diff(before, args.content, shown))
+            return Approval("overwrite", f"overwrite {shown} ({size} bytes) with {lines} lines", pattern=shown,
+                            detail=detail)
+        return Approval("write", f"create {shown} ({lines} lines)", pattern=shown,
+                        detail=cap(unified_diff("", args.content, shown)))
 
     async def run(self, args: WriteFileParams, ctx: ToolContext) -> ToolResult:
         """Create or overwrite the file, keeping an existing file's encoding, line endings and final newline."""

@@ -1,10 +1,11 @@
 """The approval dialog: allow once, always for this session, or deny with a reason for the model."""
 from __future__ import annotations
 
+from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -31,6 +32,9 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
         with Vertical(id="approval-box"):
             yield Static(Text(f"Allow {r.tool} ({r.kind})?", style="bold"), id="approval-title")
             yield Static(Text(r.summary), id="approval-summary")
+            if r.detail:  # e.g. the diff an edit would make: approve what you can see
+                yield VerticalScroll(Static(Syntax(r.detail.rstrip("\n"), "diff", theme="ansi_dark", word_wrap=True)),
+                                     id="approval-detail")
             if r.pattern:
                 scope = f"every {r.tool} call" if r.pattern in (r.tool, "*") else f"{r.tool} calls matching {r.pattern!r}"
                 yield Static(Text(f"Always = allow {scope} for the rest of this session", style="dim"),
