@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
@@ -64,7 +65,28 @@ class EditParams(Args):
     replace_all: bool = Field(default=False, description="replace every occurrence of old")
 
 
-class EditTool(Tool):
+class PlannedEdit(Tool):
+    """An edit computed first (`_plan`), shown for approval as a diff, then written."""
+
+    read_only = False
+    past = "changed"
+
+    def _plan(self, args: Any, ctx: ToolContext) -> tuple[TextFile, str, str, str]:
+        """(file, shown path, new text, note) without writing anything; ToolError when it cannot apply."""
+        raise NotImplementedError
+
+    def approval(self, args: Any, ctx: ToolContext) -> Approval:
+        """Ask with the diff the change would make (a call that cannot apply fails here, before anyone is asked)."""
+        tf, shown, after, _ = self._plan(args, ctx)
+        return _preview(tf, shown, after, self.name)
+
+    async def run(self, args: Any, ctx: ToolContext) -> ToolResult:
+        """Compute the change and write the file atomically."""
+        tf, shown, after, note = self._plan(args, ctx)
+        return _commit(ctx, tf, shown, after, self.past, note)
+
+
+class EditTool(PlannedEdit):
     name = "edit"
     description = (
         "Replace text in a file. `old` must match exactly one place: copy it from the file and include 2-3 "
@@ -73,17 +95,7 @@ class EditTool(Tool):
         "For a whole function/class use replace_symbol; for new files use write_file."
     )
     Params = EditParams
-    read_only = False
-
-    def approval(self, args: EditParams, ctx: ToolContext) -> Approval:
-        """Ask with the diff the edit would make (a call that cannot match fails here, before anyone is asked)."""
-        tf, shown, after, _ = self._plan(args, ctx)
-        return _preview(tf, shown, after, "edit")
-
-    async def run(self, args: EditParams, ctx: ToolContext) -> ToolResult:
-        """Apply one layered-match replacement and write the file atomically."""
-        tf, shown, after, note = self._plan(args, ctx)
-        return _commit(ctx, tf, shown, after, "edited", note)
+    past = "edited"
 
     def _plan(self, args: EditParams, ctx: ToolContext) -> tuple[TextFile, str, str, str]:
         """(file, shown path, new text, note) without writing anything."""
@@ -168,24 +180,14 @@ class ReplaceSymbolParams(Args):
     new_source: str = Field(description="the complete new definition (decorators and signature included)")
 
 
-class ReplaceSymbolTool(Tool):
+class ReplaceSymbolTool(PlannedEdit):
     name = "replace_symbol"
     description = (
         "Replace a whole function, class or method (decorators included) with new_source. Address it as "
         "`path/file.py:Class.method` (or a unique bare name). new_source is re-indented to fit. Returns the diff."
     )
     Params = ReplaceSymbolParams
-    read_only = False
-
-    def approval(self, args: ReplaceSymbolParams, ctx: ToolContext) -> Approval:
-        """Ask with the diff the replacement would make."""
-        tf, shown, after, _ = self._plan(args, ctx)
-        return _preview(tf, shown, after, "replace_symbol")
-
-    async def run(self, args: ReplaceSymbolParams, ctx: ToolContext) -> ToolResult:
-        """Locate the symbol with tree-sitter and swap its whole line range."""
-        tf, shown, after, note = self._plan(args, ctx)
-        return _commit(ctx, tf, shown, after, "replaced", note)
+    past = "replaced"
 
     def _plan(self, args: ReplaceSymbolParams, ctx: ToolContext) -> tuple[TextFile, str, str, str]:
         """(file, shown path, new text, note) without writing anything."""
