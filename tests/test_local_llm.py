@@ -53,12 +53,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_ready(base: str, proc: subprocess.Popen[bytes], seconds: float = 120) -> None:
+def wait_ready(base: str, proc: subprocess.Popen[bytes], log: Path, seconds: float = 120) -> None:
     """Poll /v1/models until the server answers; fail with its output if it dies."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            out = log.read_text(errors="replace")
             pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{out[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base}/models", timeout=2) as response:
@@ -70,7 +70,7 @@ def wait_ready(base: str, proc: subprocess.Popen[bytes], seconds: float = 120) -
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A llama-cpp-python server on a free port; yields its api_base."""
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed: pip install 'llama-cpp-python[server]'")
@@ -80,10 +80,13 @@ def server() -> Iterator[str]:
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
            "--port", str(port), "--n_ctx", "4096"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    # A file, not a pipe: llama.cpp logs a lot while loading, and an undrained pipe blocks the server.
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        wait_ready(base, proc)
+        wait_ready(base, proc, log)
         yield base
     finally:
         proc.terminate()
