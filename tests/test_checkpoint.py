@@ -233,3 +233,18 @@ def test_commit_with_deleted_untracked_file(repo: Path) -> None:
     (repo / "a.py").write_text("a = 3\n")
     sha = cps.commit("session work")
     assert git(repo, "show", "--name-only", "--format=", sha).split() == ["a.py"]
+
+
+def test_undo_skips_checkpoints_that_match_the_tree(tmp_path: Path) -> None:
+    from tests.conftest import make_repo
+    from tools.checkpoint import Checkpoints
+
+    repo = make_repo(tmp_path / "r", {"a.txt": "one\n"})
+    cps = Checkpoints(repo, "s1")
+    cps.snapshot("before turn 1")
+    (repo / "a.txt").write_text("two\n")
+    cps.snapshot("before turn 2")  # the turn's edit then failed: the tree still equals this checkpoint
+    message = cps.undo()
+    assert (repo / "a.txt").read_text() == "one\n" and "before turn 1" in message
+    with pytest.raises(ToolError, match="no checkpoints left"):
+        cps.undo()

@@ -158,24 +158,33 @@ class Checkpoints:
             folder = folder.parent
 
     def undo(self) -> str:
-        """Restore the working tree to the latest checkpoint and pop it; says which files changed."""
+        """Restore the working tree to the latest checkpoint that differs from it, popping the ones that don't."""
         self._require()
         target = self._head_of_ref()
         if target is None:
             raise ToolError("nothing to undo: this session has no checkpoints left")
-        rows = self._changes(self._tree_of_worktree(), target)
+        current = self._tree_of_worktree()
+        rows = self._changes(current, target)
+        while not rows:  # a checkpoint taken before an edit that then failed: skip it, or undo would do nothing
+            target = self._pop(target)
+            if target is None:
+                raise ToolError("nothing to undo: the working tree already matches every checkpoint of this session")
+            rows = self._changes(current, target)
         self._restore(target, rows)
-        parents = self._git("rev-list", "--parents", "-n", "1", target).split()[1:]
-        if parents:
-            self._git("update-ref", "-m", "pith undo", self.ref, parents[0], target)
-        else:
-            self._git("update-ref", "-d", self.ref, target)
+        self._pop(target)
         label = self._git("log", "-1", "--format=%s", target)
-        if not rows:
-            return f"undo: checkpoint {target[:8]} ({label}) already matched the working tree; nothing changed"
         verbs = {"A": "restored", "D": "deleted", "M": "reverted", "T": "reverted"}
         lines = [f"  {verbs.get(s, 'reverted')} {p}" for s, _, p in rows]
         return f"undo: restored checkpoint {target[:8]} ({label}), {len(rows)} file(s):\n" + "\n".join(lines)
+
+    def _pop(self, target: str) -> str | None:
+        """Move the private ref back past `target`; returns the new head (None when none is left)."""
+        parents = self._git("rev-list", "--parents", "-n", "1", target).split()[1:]
+        if parents:
+            self._git("update-ref", "-m", "pith undo", self.ref, parents[0], target)
+            return parents[0]
+        self._git("update-ref", "-d", self.ref, target)
+        return None
 
     def _first(self) -> str | None:
         """The session's first checkpoint commit."""
