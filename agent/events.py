@@ -45,8 +45,27 @@ class SessionStarted(Event):
 
 @dataclass(kw_only=True)
 class UserMessage(Event):
+    """What the user typed (`text`, shown as typed) and what pith attached to it (mentions, `!command` output)."""
+
     type: ClassVar[str] = "user_message"
     text: str
+    attachment: str = ""
+
+    def model_text(self) -> str:
+        """The user message exactly as the model gets it."""
+        return f"{self.text}\n\n{self.attachment}" if self.attachment else self.text
+
+
+@dataclass(kw_only=True)
+class ShellRan(Event):
+    """A `!command` the user ran; its output reaches the model with the next user message."""
+
+    type: ClassVar[str] = "shell_ran"
+    command: str
+    output: str
+    exit_code: int | None = None
+    duration: float = 0.0
+    is_error: bool = False
 
 
 @dataclass(kw_only=True)
@@ -270,3 +289,17 @@ class Undo(Op):
 @dataclass
 class Shutdown(Op):
     pass
+
+
+@dataclass
+class RunShell(Op):
+    """The user's own `!command`: run now (no approval dialog), output joins the next user message."""
+
+    command: str
+
+
+@dataclass
+class Rewind(Op):
+    """Restore the working tree to one of the session's checkpoints (by sha)."""
+
+    sha: str
