@@ -66,7 +66,12 @@ class SessionLog:
     def _write(self, record: dict[str, Any]) -> None:
         """One redacted JSON line, flushed."""
         assert self._file is not None
-        line = self.redactor.redact(json.dumps(record, ensure_ascii=False, default=str))
+        clean = self.redactor.value(record)  # strings only: keys and numbers ("input_tokens": 12) stay as they are
+        line = json.dumps(clean, ensure_ascii=False, default=str)
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a provider: escape it rather than cut the log
+            line = json.dumps(clean, ensure_ascii=True, default=str)
         try:
             self._file.write(line + "\n")
             self._file.flush()
