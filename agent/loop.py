@@ -39,8 +39,11 @@ class TurnState:
 
 async def run_turn(session: Session, text: str) -> str:
     """Run until the model finishes, stops, or a limit is hit; returns the turn status."""
-    session.history.append({"role": "user", "content": text})
-    session.emit(UserMessage(text=text))
+    from agent.mentions import attachment_for
+
+    message = UserMessage(text=text, attachment=await attachment_for(session, text))
+    session.history.append({"role": "user", "content": message.model_text()})
+    session.emit(message)
     state = TurnState(started=time.monotonic())
     while True:
         limit = check_limits(session, state)
@@ -101,14 +104,17 @@ async def ask_model(session: Session) -> ModelReply | None:
 def record_reply(session: Session, reply: ModelReply, context_tokens: int) -> None:
     """Append the assistant message to the history and emit it."""
     calls = [c.to_message() for c in reply.tool_calls]
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content or ""}
+    # No text is None, not "": litellm would send Anthropic a placeholder text block for an empty string.
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
     if calls:
         message["tool_calls"] = calls
     session.history.append(message)
+    read = reply.cache_read_tokens or reply.cached_tokens
     session.emit(AssistantMessage(
         step=session.totals.steps + 1, content=reply.content or "", tool_calls=calls,
-        input_tokens=reply.input_tokens, output_tokens=reply.output_tokens, cached_tokens=reply.cached_tokens,
+        input_tokens=reply.input_tokens, output_tokens=reply.output_tokens, cached_tokens=read,
         cost=reply.cost, context_tokens=context_tokens, model=session.model.name,
+        cache_read_tokens=read, cache_write_tokens=reply.cache_write_tokens,
     ))
 
 

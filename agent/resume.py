@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.events import (
-    AssistantMessage, Event, FileEdited, Notice, NoteAdded, PlanUpdated,
+    AssistantMessage, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated,
     ReminderAdded, SessionFinished, ToolCallFinished, TurnEnded, UserMessage,
 )
 from agent.log import LoadedLog, LogError, SessionLog, read_log
@@ -25,7 +25,7 @@ def _close_pending(session: Session, pending: dict[str, str]) -> None:
 def _on_assistant(session: Session, event: AssistantMessage, pending: dict[str, str]) -> None:
     """An assistant message exactly as the loop appended it; its calls await results."""
     _close_pending(session, pending)
-    message: dict[str, Any] = {"role": "assistant", "content": event.content}
+    message: dict[str, Any] = {"role": "assistant", "content": event.content or None}  # as the loop stores it
     if event.tool_calls:
         message["tool_calls"] = event.tool_calls
     session.history.append(message)
@@ -44,7 +44,8 @@ def replay_events(session: Session, events: list[Event]) -> None:
         session.context.apply(event)  # evictions, compactions and read regions, exactly as live
         if isinstance(event, (UserMessage, ReminderAdded)):
             _close_pending(session, pending)
-            session.history.append({"role": "user", "content": event.text})
+            text = event.model_text() if isinstance(event, UserMessage) else event.text
+            session.history.append({"role": "user", "content": text})
         elif isinstance(event, AssistantMessage):
             _on_assistant(session, event, pending)
         elif isinstance(event, ToolCallFinished):
@@ -57,6 +58,8 @@ def replay_events(session: Session, events: list[Event]) -> None:
             session.pad.facts.append(Fact(**{k: v for k, v in event.fact.items() if k in names}))
         elif isinstance(event, FileEdited) and event.path not in session.totals.files:
             session.totals.files.append(event.path)
+        elif isinstance(event, ModelUsage):
+            session.totals.add(event)
         elif isinstance(event, TurnEnded):
             session.totals.last_status = event.status
         elif isinstance(event, SessionFinished):

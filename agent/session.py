@@ -13,9 +13,9 @@ from agent.backends.base import Model
 from agent.config import Settings
 from agent.context import ContextManager
 from agent.events import (
-    ApprovalRequested, ApprovalResolved, AssistantMessage, Compact, Event, FileEdited, Interrupt, Op,
+    ApprovalRequested, ApprovalResolved, AssistantMessage, Compact, Event, FileEdited, Interrupt, ModelUsage, Op,
     ResolveApproval, SessionFinished, SessionStarted, Shutdown, SubmitTurn, ToolCallFinished, TurnEnded, Undo,
-    Notice, IndexProgress,
+    Notice, IndexProgress, Rewind, RunShell,
 )
 from agent.log import SessionLog
 from agent.scratchpad import Scratchpad
@@ -29,19 +29,25 @@ class Totals:
     steps: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # = cache_read_tokens
     cost: float | None = 0.0
     files: list[str] = field(default_factory=list)
     last_status: str = "not_completed"
     summary: str = ""
     verified: bool = False
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
-    def add(self, event: AssistantMessage) -> None:
-        """Count one model call; unknown cost makes the total unknown."""
-        self.steps += 1
+    def add(self, event: AssistantMessage | ModelUsage) -> None:
+        """Count one model call (a step unless it is a summariser call); unknown cost makes the total unknown."""
+        if isinstance(event, AssistantMessage):
+            self.steps += 1
+        read = event.cache_read_tokens or getattr(event, "cached_tokens", 0)
         self.input_tokens += event.input_tokens
         self.output_tokens += event.output_tokens
-        self.cached_tokens += event.cached_tokens
+        self.cached_tokens += read
+        self.cache_read_tokens += read
+        self.cache_write_tokens += event.cache_write_tokens
         self.cost = None if self.cost is None or event.cost is None else self.cost + event.cost
 
 
@@ -94,7 +100,7 @@ class Session:
     def _track(self, event: Event) -> None:
         """Keep totals and the context manager in step with the event stream."""
         self.context.observe(event)
-        if isinstance(event, AssistantMessage):
+        if isinstance(event, (AssistantMessage, ModelUsage)):
             self.totals.add(event)
         elif isinstance(event, FileEdited) and event.path not in self.totals.files:
             self.totals.files.append(event.path)
@@ -121,15 +127,24 @@ class Session:
             if future and not future.done():
                 future.set_result(op)
         elif isinstance(op, Interrupt):
+            from agent.user_shell import cancel_user_command
+
+            cancel_user_command(self)
             if self._turn and not self._turn.done():
                 self._turn.cancel()
-        elif isinstance(op, (Compact, Undo)):
+        elif isinstance(op, RunShell):
+            from agent.user_shell import start_user_command
+
+            start_user_command(self, op.command, bool(self._turn and not self._turn.done()))
+        elif isinstance(op, (Compact, Undo, Rewind)):
             if self._turn and not self._turn.done():  # both rewrite state the running turn is using
-                what = "/compact" if isinstance(op, Compact) else "/undo"
+                what = {Compact: "/compact", Undo: "/undo", Rewind: "/rewind"}[type(op)]
                 self.emit(Notice(text=f"{what} waits for the running turn: let it finish or interrupt it (Ctrl-C)",
                                  level="warning"))
             elif isinstance(op, Compact):
                 asyncio.ensure_future(self._compact(op.focus))
+            elif isinstance(op, Rewind):
+                asyncio.ensure_future(self._rewind(op.sha))
             else:
                 asyncio.ensure_future(self._undo())
         elif isinstance(op, Shutdown):
@@ -213,11 +228,20 @@ class Session:
 
         self.emit(Notice(text=await asyncio.to_thread(undo, self)))
 
+    async def _rewind(self, sha: str) -> None:
+        """Restore one of the session's checkpoints (through undo)."""
+        from agent.session_git import rewind
+
+        self.emit(Notice(text=await asyncio.to_thread(rewind, self, sha)))
+
     async def _shutdown(self) -> None:
         """Finish: stop any turn, write the result, close the log, end the event stream."""
         if self._closed:
             return
         self._closed = True
+        from agent.user_shell import cancel_user_command
+
+        cancel_user_command(self)
         if self._turn and not self._turn.done():
             self._turn.cancel()
             await asyncio.gather(self._turn, return_exceptions=True)
@@ -235,7 +259,8 @@ class Session:
             output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost if t.steps else None,
             files_changed=list(t.files),
             verified=t.verified, peak_context_tokens=self.context.peak_tokens, compactions=self.context.compactions,
-            limit=limit or self.limit_hit or None,
+            limit=limit or self.limit_hit or None, cache_read_tokens=t.cache_read_tokens,
+            cache_write_tokens=t.cache_write_tokens,
         )
 
     def record_result(self, event: ToolCallFinished) -> None:
