@@ -1,0 +1,77 @@
+"""`pith inspect`: the request of every step rebuilt from the log equals what the fake server received, byte for byte."""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from agent.backends.scripted import ScriptedModel
+from agent.config import Settings
+from agent.fakes import FakeOpenAIServer
+from agent.inspector import REGIONS, request_at, requests
+from agent.log import read_log
+from agent.tokens import count_messages
+from conftest import make_repo
+
+SUMMARY = "## Task\nread the module\n## Decisions\nnone yet\n## Files changed\nnone\n## Open questions\nnone"
+
+
+def call(name: str, **args: object) -> dict[str, Any]:
+    """A tool call in the fake server's script format."""
+    return {"function": {"name": name, "arguments": args}}
+
+
+def script() -> list[dict[str, Any]]:
+    """Reads of a long file (evicted as they age), a note, a plan, long replies (compacted), then finish."""
+    steps: list[dict[str, Any]] = [{"content": "Plan.", "tool_calls": [
+        call("plan", steps=[{"step": "read the module", "status": "in_progress"}, {"step": "finish"}])]}]
+    for n in range(12):
+        calls = [call("read_lines", path="big.py", start=1 + 30 * n, end=30 + 30 * n)]
+        if n == 2:
+            calls.append(call("note", text="FACT-A: values grow by one per line"))
+        steps.append({"content": f"Reading part {n}. " + "Careful reasoning about what this part shows. " * 12,
+                      "tool_calls": calls})
+    steps.append({"content": "", "tool_calls": [call("finish", summary="read it all")]})
+    return steps
+
+
+def big_repo(tmp_path: Path) -> Path:
+    """A repository with one 300-line module."""
+    body = "".join(f"def value_{i}() -> int:\n    return {i}  # line {i} of a long module\n" for i in range(150))
+    return make_repo(tmp_path / "repo", {"big.py": body, "AGENTS.md": "Run tests with pytest.\n"})
+
+
+def run_live(repo: Path, session_dir: Path, base_url: str) -> Path:
+    """One headless session through litellm's HTTP path against the fake server; the log's path."""
+    from agent.frontends.headless import run_headless
+    from agent.runner import build_session
+
+    settings = Settings(model="openai/fake-model", api_base=base_url, approve="auto", plan=False,
+                        context_budget=4400, keep_turns=2, max_steps=30)
+    session = build_session(settings, repo, None, session_dir, "read big.py")
+    session.compact_model = ScriptedModel([{"content": SUMMARY}] * 5, name="summariser")
+    result = asyncio.run(run_headless(session, "read big.py", out=io.StringIO()))
+    assert result.status == "finished", result
+    return Path(result.log_path)
+
+
+def test_inspect_equals_recorded_requests(tmp_path: Path, session_dir: Path, monkeypatch: Any) -> None:
+    repo = big_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    with FakeOpenAIServer(script()) as server:
+        log = run_live(repo, session_dir, server.base_url)
+    loaded = read_log(log)
+    kinds = [e.type for e in loaded.events]
+    assert "context_evicted" in kinds and "context_compacted" in kinds
+    rebuilt = requests(loaded)
+    assert len(rebuilt) == len(server.requests) == len(script())
+    for (request, _), sent in zip(rebuilt, server.requests):
+        assert json.dumps(request.messages) == json.dumps(sent["messages"]), request.step
+        assert json.dumps(request.tools) == json.dumps(sent["tools"]), request.step
+        assert request.total == count_messages(request.messages, request.tools)
+    one = request_at(loaded, 7)
+    assert json.dumps(one.messages) == json.dumps(server.requests[6]["messages"])
+    assert set(one.regions) == set(REGIONS) and one.regions["tools"] > 500 and one.regions["instructions"] > 0
+    assert any(r.regions["stubs"] > 0 for r, _ in rebuilt) and any(r.regions["summary"] > 0 for r, _ in rebuilt)
