@@ -99,10 +99,26 @@ class AssistantMessage(Event):
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # = cache_read_tokens (older name, kept)
     cost: float | None = None
     context_tokens: int = 0
     model: str = ""
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+
+
+@dataclass(kw_only=True)
+class ModelUsage(Event):
+    """A model call outside the conversation (the compaction summariser): its tokens and cost count too."""
+
+    type: ClassVar[str] = "model_usage"
+    purpose: str  # "compaction"
+    model: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -242,13 +258,15 @@ class SessionFinished(Event):
     steps: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # = cache_read_tokens (older name, kept)
     cost: float | None = None
     files_changed: list[str] = field(default_factory=list)
     verified: bool = False
     peak_context_tokens: int = 0
     compactions: int = 0
     limit: str | None = None
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 # ---- ops: what front ends submit ----

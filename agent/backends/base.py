@@ -35,14 +35,16 @@ class ToolCall:
 
 @dataclass
 class ModelReply:
-    """One assistant reply with its usage and cost (None when unknown)."""
+    """One assistant reply with its usage and cost (None when unknown); `input_tokens` includes cache reads/writes."""
 
     content: str
     tool_calls: list[ToolCall] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_tokens: int = 0
+    cached_tokens: int = 0  # = cache_read_tokens (the older name, kept for compatibility)
     cost: float | None = None
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
 
 DeltaCallback = Callable[[str], None]

@@ -86,6 +86,17 @@ def _retry_after(exc: Exception) -> float | None:
         return None
 
 
+def normalise_api_base(model: str, api_base: str | None) -> tuple[str | None, str]:
+    """(api_base, notice): litellm appends /v1/messages for anthropic/, so a base ending in /v1 would 404."""
+    if not api_base or not model.lower().startswith("anthropic/"):
+        return api_base, ""
+    trimmed = api_base.rstrip("/")
+    if not trimmed.endswith("/v1"):
+        return api_base, ""
+    fixed = trimmed[: -len("/v1")]
+    return fixed, f"--api-base {api_base}: anthropic/ models add /v1/messages themselves; using {fixed}"
+
+
 class LiteLLMModel:
     """Chat completions (streamed unless `stream=False`) with native tool calls, retries and cost."""
 
@@ -110,6 +121,7 @@ class LiteLLMModel:
         self.backoff_base = backoff_base
         self.extra = extra or {}
         self.stream = stream  # llama.cpp and some others cannot stream with tools: --no-stream
+        self.api_base, self.base_notice = normalise_api_base(name, api_base)
 
     async def complete(
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None = None
@@ -136,6 +148,9 @@ class LiteLLMModel:
         self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, on_delta: DeltaCallback | None
     ) -> ModelReply:
         """A single request, streamed or not."""
+        if self.base_notice and self.on_retry:  # said once, through the session's notice hook
+            self.on_retry(self.base_notice)
+            self.base_notice = ""
         litellm = await asyncio.to_thread(load_litellm)
         kwargs: dict[str, Any] = {
             "model": self.name,
@@ -174,9 +189,10 @@ class LiteLLMModel:
         text: list[str] = []
         calls: dict[int, dict[str, str]] = {}
         reply = ModelReply(content="")
+        usage = None
         async for chunk in stream:
-            usage = getattr(chunk, "usage", None)
-            if usage:
+            if getattr(chunk, "usage", None):
+                usage = chunk.usage
                 self._usage(reply, usage)
             for choice in getattr(chunk, "choices", None) or []:
                 delta = choice.delta
@@ -195,7 +211,7 @@ class LiteLLMModel:
             ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"] or "{}")
             for i, c in sorted(calls.items())
         ]
-        reply.cost = self._cost(reply)
+        reply.cost = self._cost(reply, usage)
         return reply
 
     def _whole(self, response: Any, on_delta: DeltaCallback | None) -> ModelReply:
@@ -211,27 +227,30 @@ class LiteLLMModel:
         usage = getattr(response, "usage", None)
         if usage:
             self._usage(reply, usage)
-        reply.cost = self._cost(reply)
+        reply.cost = self._cost(reply, usage or None)
         return reply
 
-    @staticmethod
-    def _usage(reply: ModelReply, usage: Any) -> None:
-        """Copy token counts, including cached prompt tokens when reported."""
+    def _usage(self, reply: ModelReply, usage: Any) -> None:
+        """Copy token counts, with the provider's cache reads and writes (kept whole for pricing)."""
         reply.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
         reply.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
         details = getattr(usage, "prompt_tokens_details", None)
-        cached = getattr(details, "cached_tokens", None) if details else None
-        cached = cached or getattr(usage, "cache_read_input_tokens", 0) or 0
-        reply.cached_tokens = int(cached)
+        read = getattr(usage, "cache_read_input_tokens", None) or getattr(details, "cached_tokens", None) or 0
+        write = getattr(usage, "cache_creation_input_tokens", None) or getattr(details, "cache_creation_tokens", None)
+        reply.cache_read_tokens = reply.cached_tokens = int(read)
+        reply.cache_write_tokens = int(write or 0)
 
-    def _cost(self, reply: ModelReply) -> float | None:
-        """Cost in USD, or None for local and unknown models (never raises)."""
+    def _cost(self, reply: ModelReply, usage: Any = None) -> float | None:
+        """Cost in USD priced as the provider prices cache reads and writes; None when unknown (never raises)."""
         try:
             import litellm
 
-            prompt, completion = litellm.cost_per_token(
-                model=self.name, prompt_tokens=reply.input_tokens, completion_tokens=reply.output_tokens
-            )
+            if usage is not None:
+                prompt, completion = litellm.cost_per_token(model=self.name, usage_object=usage)
+            else:
+                prompt, completion = litellm.cost_per_token(
+                    model=self.name, prompt_tokens=reply.input_tokens, completion_tokens=reply.output_tokens
+                )
             total = float(prompt) + float(completion)
         except Exception:  # unknown model: litellm raises; cost is simply unknown
             return None
