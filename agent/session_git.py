@@ -23,55 +23,68 @@ class CheckpointRow:
     files: list[str] = field(default_factory=list)
 
 
+def _files_of(cps: object, sha: str, current: str) -> list[str]:
+    """What a checkpoint covers: the files pith wrote after it (its record), else what restoring it would change."""
+    manifest = getattr(cps, "_manifest", None)
+    if manifest is not None:
+        return sorted(manifest(sha).files)
+    return [path for _, _, path in cps._changes(current, sha)]  # type: ignore[attr-defined]
+
+
 def list_checkpoints(session: Session) -> list[CheckpointRow]:
-    """The session's checkpoints, newest first, each with the files restoring it would change."""
+    """The session's checkpoints, newest first, each with its files."""
     from agent.checkpoints import _checkpoints
 
     cps = _checkpoints(session)
     if cps.available() or cps._head_of_ref() is None:
         return []
-    out = cps._git("log", "--format=%H%x00%ct%x00%s", cps.ref)
-    current = cps._tree_of_worktree()
+    out = cps._git("log", "--first-parent", "--format=%H%x00%ct%x00%s", cps.ref)
+    current = "" if hasattr(cps, "_manifest") else cps._tree_of_worktree()
     rows = []
     for line in out.splitlines():
         sha, when, label = (line.split("\0") + ["", ""])[:3]
-        files = [path for _, _, path in cps._changes(current, sha)]
-        rows.append(CheckpointRow(sha=sha, label=label, when=float(when or 0), files=files))
+        rows.append(CheckpointRow(sha=sha, label=label, when=float(when or 0), files=_files_of(cps, sha, current)))
     return rows
 
 
-def _on_stack(cps: object, sha: str) -> bool:
-    """Whether `sha` is still one of the session's checkpoints."""
+def _chain(cps: object) -> list[str]:
+    """Checkpoint commits, newest first."""
     head = cps._head_of_ref()  # type: ignore[attr-defined]
-    if head is None:
-        return False
-    return sha in cps._git("rev-list", head).split()  # type: ignore[attr-defined]
+    return cps._git("rev-list", "--first-parent", head).split() if head else []  # type: ignore[attr-defined]
+
+
+def _has_record(cps: object, sha: str) -> bool:
+    """Whether undo would restore anything for this checkpoint (always assumed without records)."""
+    manifest = getattr(cps, "_manifest", None)
+    return bool(manifest(sha).files) if manifest is not None else True
 
 
 def rewind(session: Session, sha: str) -> str:
-    """Undo checkpoint by checkpoint until `sha` is restored; the message says what changed or why not."""
+    """Undo checkpoint by checkpoint until `sha` is restored and gone; the message says what changed or why not."""
     from agent.checkpoints import _checkpoints, undo
 
     cps = _checkpoints(session)
     if cps.available():
         return f"rewind: {cps.available()}"
-    if not _on_stack(cps, sha):
+    chain = _chain(cps)
+    if sha not in chain:
         return f"rewind: {sha[:8]} is not one of this session's checkpoints (already undone?)"
     messages: list[str] = []
     for _ in range(MAX_UNDOS):
-        head = cps._head_of_ref()
-        if head is None or not _on_stack(cps, sha):
+        chain = _chain(cps)
+        if sha not in chain:
             break
-        if cps._git("rev-parse", head + "^{tree}") == cps._tree_of_worktree():
-            cps._pop(head)  # already the tree: undo would skip past it, and maybe past the target too
-            continue
-        messages.append(undo(session))
-        if cps._head_of_ref() == head:  # undo could not pop it: stop rather than loop
+        if not any(_has_record(cps, c) for c in chain[: chain.index(sha) + 1]):
+            cps._pop(sha)  # nothing left to restore down to it: undo would reach past it
             break
-    restored = [line for m in messages for line in m.splitlines()[1:]]
-    files = sorted(set(line.strip() for line in restored))
-    head = (files and f", {len(files)} change(s):\n" + "\n".join(f"  {f}" for f in files)) or " (no file changed)"
-    return f"rewind: the working tree is back at checkpoint {sha[:8]}{head}"
+        message = undo(session)
+        messages.append(message)
+        if _chain(cps) == chain:  # undo refused (files changed by someone else): stop and say why
+            return f"rewind stopped: {message}"
+    changed = sorted({line.strip() for m in messages for line in m.splitlines()[1:] if line.startswith("  ")})
+    listing = f", {len(changed)} change(s):\n" + "\n".join(f"  {c}" for c in changed) if changed else \
+        " (no file needed restoring)"
+    return f"rewind: back at checkpoint {sha[:8]}{listing}"
 
 
 def draft_commit_message(session: Session, files: list[str]) -> str:
@@ -114,8 +127,11 @@ def commit(session: Session, message: str) -> str:
 
     if not message.strip():
         return "commit: not made: the message is empty"
+    cps = _checkpoints(session)
     try:
-        sha = _checkpoints(session).commit(message.strip() + "\n")
+        sha = cps.commit(message.strip() + "\n")  # only the files the session wrote and still own
     except ToolError as exc:
         return f"commit: not made: {exc}"
-    return f"committed {sha[:8]}: {message.strip().splitlines()[0]}"
+    skipped = getattr(cps, "skipped", [])
+    note = ("\nleft out: " + "; ".join(skipped)) if skipped else ""
+    return f"committed {sha[:8]}: {message.strip().splitlines()[0]}{note}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from pathlib import Path
 
 from agent.backends.scripted import ScriptedModel
@@ -105,40 +106,44 @@ async def test_user_command_deny_rule_holds(demo_repo: Path) -> None:
     assert not any(isinstance(e, ShellRan) for e in seen)
 
 
-def _write(repo: Path, text: str) -> None:
-    (repo / "shop" / "cart.py").write_text(text)
+def write(path: str, content: str, n: int) -> dict:
+    """A scripted turn that writes one file."""
+    args = json.dumps({"path": path, "content": content})
+    return {"role": "assistant", "content": "", "tool_calls": [
+        {"id": f"w{n}", "type": "function", "function": {"name": "write_file", "arguments": args}}]}
 
 
-def test_rewind_restores_a_chosen_checkpoint_and_commit(demo_repo: Path) -> None:
-    from agent.checkpoints import snapshot
+async def test_rewind_restores_a_chosen_checkpoint_and_commit(demo_repo: Path) -> None:
     from agent.session_git import changed_files, commit, draft_commit_message, list_checkpoints, rewind
 
-    session = session_for(demo_repo, [])
     original = (demo_repo / "shop" / "cart.py").read_text()
-    snapshot(session, "before step 0")
-    _write(demo_repo, original + "# one\n")
-    snapshot(session, "before step 1")
-    _write(demo_repo, original + "# one\n# two\n")
-    (demo_repo / "notes.txt").write_text("new\n")
-    rows = list_checkpoints(session)
-    assert [r.label for r in rows] == ["before step 1", "before step 0"]
-    assert set(rows[1].files) == {"shop/cart.py", "notes.txt"} and rows[0].when > 0
+    turns = [write("shop/cart.py", original + "# one\n", 1), answer("one"),
+             write("notes.txt", "new\n", 2), answer("two"), write("shop/cart.py", original + "# three\n", 3),
+             answer("three")]
+    session = session_for(demo_repo, turns)
+    session.start()
+    for text in ("first", "second", "third"):
+        session.submit(SubmitTurn(text))
+        await session.wait_turn()
+    rows = await asyncio.to_thread(list_checkpoints, session)
+    assert len(rows) == 3 and all(r.label.startswith("before step") and r.when > 0 for r in rows)
+    assert [r.files for r in rows] == [["shop/cart.py"], ["notes.txt"], ["shop/cart.py"]]
     assert sorted(changed_files(session)) == ["notes.txt", "shop/cart.py"]
     session.totals.summary = "Add notes and comments\n\nTwo small edits."
     message = draft_commit_message(session, changed_files(session))
     assert message.startswith("Add notes and comments\n\nTwo small edits.") and "- shop/cart.py" in message
-    text = rewind(session, rows[1].sha)
-    assert "back at checkpoint" in text
-    assert (demo_repo / "shop" / "cart.py").read_text() == original and not (demo_repo / "notes.txt").exists()
-    assert list_checkpoints(session) == []
-    _write(demo_repo, original + "# three\n")
-    snapshot(session, "x")
-    assert "nothing to commit" in commit(session, "msg")  # the tree equals the first checkpoint
-    _write(demo_repo, original + "# four\n")
+    text = await asyncio.to_thread(rewind, session, rows[1].sha)  # back to before the notes
+    assert "back at checkpoint" in text and "notes.txt" in text
+    assert (demo_repo / "shop" / "cart.py").read_text() == original + "# one\n"
+    assert not (demo_repo / "notes.txt").exists()
+    assert len(await asyncio.to_thread(list_checkpoints, session)) == 1
+    assert "not one of this session's checkpoints" in rewind(session, rows[0].sha)
     git(demo_repo, "config", "user.name", "Ada Lovelace")
     git(demo_repo, "config", "user.email", "ada@example.com")
     assert commit(session, "Add a comment").startswith("committed ")
     assert git(demo_repo, "log", "-1", "--format=%an %s").strip() == "Ada Lovelace Add a comment"
+    assert git(demo_repo, "show", "--stat", "--format=", "HEAD").strip().startswith("shop/cart.py")
+    session.submit(Shutdown())
 
 
 def test_file_finder_lists_untracked_and_ranks_fuzzy(demo_repo: Path) -> None:
