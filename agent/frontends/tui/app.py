@@ -22,6 +22,7 @@ from agent.frontends.tui.view import EventView, context_budget
 from agent.frontends.tui.widgets.blocks import ToolBlock
 from agent.frontends.tui.widgets.composer import Composer
 from agent.frontends.tui.widgets.conversation import MAX_BLOCKS, Conversation
+from agent.frontends.tui.widgets.hints import JumpHint, QueuedBar
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar
 
 if TYPE_CHECKING:
@@ -68,7 +69,9 @@ class PithApp(App[None]):
         Binding("ctrl+q", "quit_pith", "Quit", priority=True),
         Binding("ctrl+b", "toggle_side", "Panel"),
         Binding("ctrl+o", "toggle_tool", "Last tool"),
-        Binding("ctrl+l", "scroll_end", "End", show=False),
+        Binding("ctrl+l,ctrl+end", "scroll_end", "End", show=False),
+        Binding("escape", "focus_composer", "Composer", show=False),
+        Binding("end", "jump_end", "Latest", show=False, priority=True),
         Binding("pageup", "page(-1)", "Scroll up", show=False, priority=True),
         Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
         Binding("f1", "help", "Help"),
@@ -98,6 +101,8 @@ class PithApp(App[None]):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Conversation(cap=self.cap, id="conversation")
+                yield JumpHint(id="jump-hint")
+                yield QueuedBar(id="queued")
                 yield Composer(id="composer", placeholder="Ask pith to do something · Enter sends · /help")
             yield SidePanel(id="side")
         yield StatusBar(id="status")
@@ -179,6 +184,7 @@ class PithApp(App[None]):
             self.turn_done.set()
             while isinstance(self.screen, ApprovalScreen):  # an interrupted turn answers no more questions
                 self.pop_screen()
+            self.call_later(self.send_queued, getattr(event, "status", ""))
         elif isinstance(event, SessionFinished):
             self.busy = False
             self.finished.set()
@@ -193,8 +199,8 @@ class PithApp(App[None]):
                 self.first_task = text if not self.first_task else self.first_task + "\n\n" + text
                 self.view.notice("the session is still starting; this message will be sent when it is ready", "dim")
             return
-        if self.busy:
-            self.view.notice("a turn is running: wait for it or press Ctrl+C to interrupt", "warning")  # type: ignore[union-attr]
+        if self.busy:  # Claude Code's behaviour: queue it, show it, send it when the turn ends
+            self.query_one(QueuedBar).push(text)
             return
         self.busy = True
         self.turn_done.clear()
@@ -276,11 +282,37 @@ class PithApp(App[None]):
             blocks[-1].collapsed = not blocks[-1].collapsed
 
     def action_scroll_end(self) -> None:
-        """Jump to the newest block."""
-        self.query_one(Conversation).scroll_end(animate=False)
+        """Jump to the newest block and follow it again."""
+        self.query_one(Conversation).jump_to_latest()
+
+    action_jump_end = action_scroll_end
+
+    def on_conversation_follow_changed(self, message: Conversation.FollowChanged) -> None:
+        """Show the 'jump to latest' hint while the user is scrolled up."""
+        self.query_one(JumpHint).display = not message.following
+
+    def send_queued(self, status: str) -> None:
+        """The turn ended: send what was queued, or hand it back to the composer after an interrupt."""
+        from agent.frontends.tui.focus import send_queued
+
+        send_queued(self, status)
+
+    def action_focus_composer(self) -> None:
+        """Escape: back to the composer from anywhere on the main screen."""
+        self.query_one(Composer).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing always lands in the composer, wherever the focus is (a tool block, the side panel)."""
+        from agent.frontends.tui.focus import redirect_typing
+
+        redirect_typing(self, event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Page keys scroll the conversation only when no dialog is open."""
+        """Page keys scroll the conversation only when no dialog is open; End jumps only when the composer is empty."""
+        if action == "jump_end":
+            from agent.frontends.tui.focus import end_jumps
+
+            return end_jumps(self)
         return not (action == "page" and len(self.screen_stack) > 1)
 
     def action_page(self, direction: int) -> None:
