@@ -232,6 +232,16 @@ class IndexProgress(Event):
 
 
 @dataclass(kw_only=True)
+class CommandOutput(Event):
+    """Output a running `run` command printed since the last one (live view only; the result has the whole text)."""
+
+    type: ClassVar[str] = "command_output"
+    durable: ClassVar[bool] = False
+    call_id: str
+    text: str
+
+
+@dataclass(kw_only=True)
 class ErrorOccurred(Event):
     type: ClassVar[str] = "error"
     message: str
