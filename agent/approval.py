@@ -6,6 +6,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from agent.protected import config_write
 from tools.base import Approval
 
 MODES = ("ask", "auto", "never")
@@ -83,6 +84,9 @@ class Policy:
             why = dangerous(subject)
             if why:
                 return ("deny", f"destructive command ({why}); approval mode is never") if self.mode == "never" else ("ask", f"destructive command: {why}")
+        guarded = config_write(approval)
+        if guarded and (tool, approval.pattern) not in self.always:
+            return ("deny", guarded + "; approval mode is never") if self.mode == "never" else ("ask", guarded)
         if (tool, approval.pattern) in self.always or _matches(self.allow, tool, subject):
             return "allow", "allowed by a rule"
         if self.mode == "auto":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -15,24 +14,12 @@ from agent.events import Notice
 from agent.log import SessionLog, new_session_id
 from agent.registry import default_tools
 from agent.session import Session
+from agent.settings_load import find_root  # noqa: F401  (callers import it from here)
 from prompts import load
 
 
 class UsageError(Exception):
     """A mistake in how pith was invoked; the message tells the user what to do."""
-
-
-def find_root(start: Path) -> tuple[Path, str | None]:
-    """(workspace root, git HEAD or None): the git top level when inside a repository."""
-    try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, timeout=10)
-        if top.returncode == 0:
-            root = Path(top.stdout.strip())
-            head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
-            return root, head.stdout.strip() if head.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    return start.resolve(), None
 
 
 def make_model(settings: Settings, on_retry: Any = None) -> Model:
@@ -74,7 +61,14 @@ def make_model(settings: Settings, on_retry: Any = None) -> Model:
 def check_model(settings: Settings) -> None:
     """Fail early, in plain words, on an unknown model string or a missing API key."""
     from agent.backends.litellm_backend import load_litellm
+    from agent.settings_load import KEYLESS, PROVIDER_KEYS, missing_key, provider_of
 
+    problem = missing_key(settings)
+    if problem:
+        raise UsageError(problem)
+    provider = provider_of(settings.model)
+    if provider in PROVIDER_KEYS or provider in KEYLESS:
+        return  # known without loading litellm; only unknown providers need its check
     litellm = load_litellm()
     try:
         _, provider, _, _ = litellm.get_llm_provider(settings.model, api_base=settings.api_base)

@@ -1,5 +1,6 @@
 """Config files: `[tool.pith]` in the project's pyproject.toml, `.pith.toml` at the repo root, and the user's
-`~/.config/pith/config.toml`. Project settings override user settings; command-line flags override both."""
+`~/.config/pith/config.toml`. Flags beat project settings, which beat user settings; what a project may set
+before the user trusts it is decided in agent.settings_load."""
 from __future__ import annotations
 
 import tomllib
@@ -40,7 +41,53 @@ def _read(path: Path, table: tuple[str, ...] = ()) -> dict[str, Any]:
     for key in ("allow", "deny", "pass_env"):
         if key in data and not (isinstance(data[key], list) and all(isinstance(x, str) for x in data[key])):
             raise ConfigError(f"{path}: {key} must be a list of strings, e.g. {key} = [\"run:pytest*\"]")
+    for key, value in data.items():
+        why = _bad_value(key, value)
+        if why:
+            raise ConfigError(f"{path}: {key} {why} (got {value!r})")
     return data
+
+
+TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,), "api_base": (str,), "approve": (str,), "compact_model": (str,), "syntax_gate": (str,),
+    "tool_protocol": (str,), "max_steps": (int,), "keep_turns": (int,), "context_budget": (int,),
+    "context_window": (int,), "max_cost": (int, float), "timeout": (int, float), "command_timeout": (int, float),
+    "stream": (bool,), "plan": (bool,), "sandbox": (bool, str),
+}
+CHOICES = {"approve": ("ask", "auto", "never"), "tool_protocol": ("native", "text", "auto"),
+           "sandbox": (True, False, "workspace-write", "read-only", "off")}
+
+
+def _bad_value(key: str, value: Any) -> str:
+    """Why a config value cannot be used, or ''."""
+    types = TYPES.get(key)
+    if types is None:
+        return ""
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+        return "must be " + " or ".join("a number" if t in (int, float) else f"a {t.__name__}" for t in types)
+    if key in CHOICES and value not in CHOICES[key]:
+        return "must be one of " + ", ".join(str(c).lower() for c in CHOICES[key])
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0 and key != "keep_turns":
+        return "must be more than 0"
+    return ""
+
+
+def load_layers(root: Path, user_file: Path | None = None) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(user settings, project settings, the project files that set something)."""
+    return (_read(user_file or user_config_path()), *project_layer(root))
+
+
+def project_layer(root: Path) -> tuple[dict[str, Any], list[str]]:
+    """The repository's settings (.pith.toml beats pyproject's [tool.pith]) and the files that set them."""
+    project: dict[str, Any] = {}
+    sources = []
+    for name, table in (("pyproject.toml", ("tool", "pith")), (".pith.toml", ())):
+        layer = _read(root / name, table)
+        if layer:
+            sources.append(name if not table else f"{name} [tool.pith]")
+        for key, value in layer.items():
+            project[key] = project.get(key, []) + value if key in ("allow", "deny", "pass_env") else value
+    return project, sources
 
 
 def load_config(root: Path, user_file: Path | None = None) -> dict[str, Any]:
