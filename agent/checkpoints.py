@@ -38,6 +38,16 @@ def snapshot(session: Session, label: str) -> None:
         session.emit(CheckpointCreated(sha=sha, label=label))
 
 
+def record_edits(session: Session, edits: list[dict]) -> None:  # type: ignore[type-arg]
+    """Note the files a tool just wrote, so undo and --commit touch only those (and only while unchanged)."""
+    try:
+        cps = _checkpoints(session)
+        if cps.available() is None:
+            cps.record(edits)
+    except Exception as exc:  # the edit is done; a missing record only narrows what undo can restore
+        session.emit(Notice(text=f"checkpoint record failed (undo will not restore this edit): {exc}", level="warning"))
+
+
 def undo(session: Session) -> str:
     """Restore the previous checkpoint; the message says what happened or why not."""
     from tools.base import ToolError

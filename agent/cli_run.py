@@ -49,19 +49,22 @@ def execute(settings: Settings, task: str, session_dir: Path | None, json_out: b
     elif result.log_path:
         print(f"session log: {result.log_path}", file=sys.stderr)
     if settings.commit and result.files_changed:
-        commit_changes(session, result.summary)
+        commit_changes(session, result.summary, result.files_changed)
     return exit_code(result.status)
 
 
-def commit_changes(session: object, summary: str) -> None:
-    """--commit: commit the session's changes with a generated message."""
+def commit_changes(session: object, summary: str, files: list[str] | None = None) -> None:
+    """--commit: commit only the files the session wrote (`files`, e.g. files_changed), with a generated message."""
     try:
         from tools.checkpoint import Checkpoints
 
         cps = Checkpoints(session.root, session.id)  # type: ignore[attr-defined]
         first = (summary.strip().splitlines() or ["changes"])[0][:72]
-        sha = cps.commit(f"pith: {first}\n\n{summary.strip()}\n\nSession: {session.id}")  # type: ignore[attr-defined]
+        message = f"pith: {first}\n\n{summary.strip()}\n\nSession: {session.id}"  # type: ignore[attr-defined]
+        sha = cps.commit(message, files)
         print(f"committed {sha[:10]}", file=sys.stderr)
+        if cps.skipped:
+            print(f"pith: not committed: {', '.join(cps.skipped)}", file=sys.stderr)
     except Exception as exc:
         print(f"pith: could not commit: {exc}", file=sys.stderr)
 

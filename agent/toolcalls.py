@@ -61,6 +61,9 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return _result(call, f"{call.name} failed with an internal error: {detail}", True, {"crash": True}, start)
     if result.data.get("file_edits") and not result.is_error:
+        from agent.checkpoints import record_edits
+
+        record_edits(session, result.data["file_edits"])  # undo and --commit own only what pith wrote
         state.edited = True
         state.ran_after_edit = False
     return _result(call, result.text, result.is_error, result.data, start)

@@ -40,6 +40,24 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+def pith_write(cps: Checkpoints, root: Path, path: str, text: str | None) -> None:
+    """Write (or delete, for None) a file as pith's edit tools do, recording it in the session's checkpoint."""
+    import hashlib
+
+    target = root / path
+    before = hashlib.sha256(target.read_bytes()).hexdigest() if target.is_file() else None
+    if target.is_symlink():
+        before = hashlib.sha256(str(target.readlink()).encode()).hexdigest()
+    if text is None:
+        target.unlink()
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    rel = path if cps.root == root else str((root / path).relative_to(cps.root))
+    after = None if text is None else hashlib.sha256(text.encode()).hexdigest()
+    cps.record([{"path": rel, "after_hash": after, "before_hash": before}])
+
+
 def user_state(root: Path) -> tuple[str, ...]:
     """Everything of the user's git state a checkpoint must not change."""
     return (
@@ -73,10 +91,9 @@ def test_undo_round_trip_edits_creations_deletions(repo: Path) -> None:
     original = tree_files(repo)
     before = user_state(repo)
     cps.snapshot("turn 1")
-    (repo / "pkg" / "c.py").write_text("c = 3\n")
-    (repo / "new" / "deep").mkdir(parents=True)
-    (repo / "new" / "deep" / "n.py").write_text("n = 1\n")
-    (repo / "b.py").unlink()
+    pith_write(cps, repo, "pkg/c.py", "c = 3\n")
+    pith_write(cps, repo, "new/deep/n.py", "n = 1\n")
+    pith_write(cps, repo, "b.py", None)
     (repo / "build" / "later.bin").write_text("ignored, must survive undo")
     msg = cps.undo()
     assert "pkg/c.py" in msg and "new/deep/n.py" in msg and "b.py" in msg
@@ -92,11 +109,11 @@ def test_undo_round_trip_edits_creations_deletions(repo: Path) -> None:
 def test_undo_is_a_stack(repo: Path) -> None:
     cps = Checkpoints(repo, "sess-3")
     cps.snapshot("turn 1")
-    (repo / "a.py").write_text("a = 10\n")
+    pith_write(cps, repo, "a.py", "a = 10\n")
     cps.snapshot("turn 2")
-    (repo / "a.py").write_text("a = 20\n")
+    pith_write(cps, repo, "a.py", "a = 20\n")
     assert cps.snapshot("turn 3") is not None
-    (repo / "a.py").write_text("a = 30\n")
+    pith_write(cps, repo, "a.py", "a = 30\n")
     assert "turn 3" in cps.undo()
     assert (repo / "a.py").read_text() == "a = 20\n"
     assert "turn 2" in cps.undo()
@@ -114,9 +131,9 @@ def test_diff_against_first_checkpoint(repo: Path) -> None:
     cps = Checkpoints(repo, "sess-5")
     assert cps.diff() == ""
     cps.snapshot("turn 1")
-    (repo / "a.py").write_text("a = 5\n")
+    pith_write(cps, repo, "a.py", "a = 5\n")
     cps.snapshot("turn 2")
-    (repo / "z.py").write_text("z = 1\n")
+    pith_write(cps, repo, "z.py", "z = 1\n")
     diff = cps.diff()
     assert "-a = 1" in diff and "+a = 5" in diff and "+z = 1" in diff
     assert "b.py" not in diff
@@ -125,8 +142,8 @@ def test_diff_against_first_checkpoint(repo: Path) -> None:
 def test_commit_only_session_files(repo: Path) -> None:
     cps = Checkpoints(repo, "sess-6")
     cps.snapshot("turn 1")
-    (repo / "a.py").write_text("a = 7\n")
-    (repo / "made.py").write_text("made = 1\n")
+    pith_write(cps, repo, "a.py", "a = 7\n")
+    pith_write(cps, repo, "made.py", "made = 1\n")
     head = git(repo, "rev-parse", "HEAD").strip()
     sha = cps.commit("pith: change a, add made")
     assert sha == git(repo, "rev-parse", "HEAD").strip() and sha != head
@@ -169,7 +186,7 @@ def test_no_global_identity_needed(repo: Path, tmp_path: Path, monkeypatch: pyte
 def test_subfolder_root_limits_undo(repo: Path) -> None:
     cps = Checkpoints(repo / "pkg", "sess-9")
     cps.snapshot("turn 1")
-    (repo / "pkg" / "c.py").write_text("c = 9\n")
+    pith_write(cps, repo, "pkg/c.py", "c = 9\n")
     (repo / "a.py").write_text("outside the root\n")
     cps.undo()
     assert (repo / "pkg" / "c.py").read_text() == "c = 2\n"
@@ -194,8 +211,10 @@ def test_edit_tool_then_undo(repo: Path) -> None:
     original = tree_files(repo)
     cps.snapshot("before edits")
     edit, write = EditTool(), WriteFileTool()
-    asyncio.run(edit.run(edit.parse({"path": "pkg/c.py", "old": "c = 2", "new": "c = 42"}), ctx))
-    asyncio.run(write.run(write.parse({"path": "docs/new.md", "content": "# hi\n"}), ctx))
+    done = asyncio.run(edit.run(edit.parse({"path": "pkg/c.py", "old": "c = 2", "new": "c = 42"}), ctx))
+    cps.record(done.data["file_edits"])
+    done = asyncio.run(write.run(write.parse({"path": "docs/new.md", "content": "# hi\n"}), ctx))
+    cps.record(done.data["file_edits"])
     assert "+c = 42" in cps.diff()
     cps.undo()
     assert tree_files(repo) == original
@@ -212,15 +231,15 @@ def test_unborn_repo_odd_names_symlinks_and_modes(tmp_path: Path) -> None:
     cps = Checkpoints(root, "fresh")
     original = tree_files(root)
     cps.snapshot("first")
-    (root / "spaced name ü.txt").write_text("two\n")
-    (root / "tool.sh").chmod(0o644)
-    (root / "ln").unlink()
-    (root / "x").mkdir()
-    (root / "x" / "y").write_text("dir replaces nothing\n")
+    pith_write(cps, root, "spaced name ü.txt", "two\n")
+    (root / "tool.sh").chmod(0o644)  # by a command, not pith's edit tools: undo reports it, leaves it
+    pith_write(cps, root, "ln", None)
+    pith_write(cps, root, "x/y", "dir replaces nothing\n")
     assert "spaced name ü.txt" in cps.diff()
-    cps.undo()
+    message = cps.undo()
+    assert "not touched" in message and "tool.sh" in message
     assert tree_files(root) == original
-    assert (root / "tool.sh").stat().st_mode & 0o111 and (root / "ln").is_symlink()
+    assert not (root / "tool.sh").stat().st_mode & 0o111 and (root / "ln").is_symlink()
     assert not (root / "x").exists()
     assert git(root, "status", "--porcelain").count("??") == 3  # still untracked, nothing staged
 
@@ -230,7 +249,7 @@ def test_commit_with_deleted_untracked_file(repo: Path) -> None:
     cps = Checkpoints(repo, "sess-11")
     cps.snapshot("turn 1")
     (repo / "scratch.txt").unlink()
-    (repo / "a.py").write_text("a = 3\n")
+    pith_write(cps, repo, "a.py", "a = 3\n")
     sha = cps.commit("session work")
     assert git(repo, "show", "--name-only", "--format=", sha).split() == ["a.py"]
 
@@ -242,8 +261,8 @@ def test_undo_skips_checkpoints_that_match_the_tree(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a.txt": "one\n"})
     cps = Checkpoints(repo, "s1")
     cps.snapshot("before turn 1")
-    (repo / "a.txt").write_text("two\n")
-    cps.snapshot("before turn 2")  # the turn's edit then failed: the tree still equals this checkpoint
+    pith_write(cps, repo, "a.txt", "two\n")
+    cps.snapshot("before turn 2")  # the turn's edit then failed: this checkpoint records no file
     message = cps.undo()
     assert (repo / "a.txt").read_text() == "one\n" and "before turn 1" in message
     with pytest.raises(ToolError, match="no checkpoints left"):
