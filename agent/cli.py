@@ -146,7 +146,8 @@ def tool_cmd(
     raise typer.Exit(run_tool(name, args, force))
 
 
-CLI_MODULES = ("agent.cli_sessions", "agent.cli_tui", "agent.cli_replay", "agent.cli_batch", "agent.cli_git")
+CLI_MODULES = ("agent.cli_sessions", "agent.cli_tui", "agent.cli_replay", "agent.cli_batch", "agent.cli_git",
+               "agent.cli_inspect")
 
 
 def register_all() -> None:

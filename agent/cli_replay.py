@@ -35,9 +35,15 @@ def replay(
     tui: Annotated[bool, typer.Option("--tui", help="step through it in the terminal UI (read-only)")] = False,
     rerun: Annotated[bool, typer.Option("--rerun", help="re-run the recorded model turns in a fresh worktree")] = False,
     session_dir: DirOpt = None,
+    timeline: Annotated[bool, typer.Option("--timeline", help="tokens per request by region (a chart on a terminal, rows otherwise)")] = False,
 ) -> None:
     """Render a recorded session (text, --json or --tui), or --rerun it and report divergence (exit 1)."""
     loaded = _load(ref, session_dir)
+    if timeline:
+        from agent.cli_inspect import show_timeline
+
+        show_timeline(loaded)
+        return
     if rerun:
         from agent.replay import ReplayError, rerun_session
 
