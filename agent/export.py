@@ -203,10 +203,12 @@ def _html_list(rows: list[tuple[str, str]]) -> str:
 def export_html(loaded: LoadedLog, redactor: Redactor | None = None) -> str:
     """The session as one self-contained HTML page (inline CSS, everything escaped)."""
     r = redactor or Redactor.from_env()
-    t = build_transcript(_redacted(loaded, r))
+    clean = _redacted(loaded, r)
+    t = build_transcript(clean)
     parts = [f"<h1>{_esc(t.title)}</h1>", _html_list(t.meta), "<h2>Task</h2>", f"<pre>{_esc(t.task.strip())}</pre>"]
     if t.plan:
         parts += ["<h2>Plan</h2>", "<ul>" + "".join(f"<li>{_esc(s.removeprefix('- '))}</li>" for s in t.plan) + "</ul>"]
+    parts.append(_context_section(clean))
     parts.append("<h2>Transcript</h2>")
     parts += [_html_block(b) for b in t.blocks]
     parts.append("<h2>Result</h2>")
@@ -215,6 +217,16 @@ def export_html(loaded: LoadedLog, redactor: Redactor | None = None) -> str:
     parts.append(_html_list(t.result))
     head = f'<meta charset="utf-8"><title>{_esc(t.title)}</title><style>{CSS}</style>'
     return f"<!DOCTYPE html>\n<html><head>{head}</head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+
+
+def _context_section(loaded: LoadedLog) -> str:
+    """The token timeline and what compactions dropped (agent.export_context); a note if the log cannot be rebuilt."""
+    from agent.export_context import context_html
+
+    try:
+        return context_html(loaded)
+    except Exception as exc:  # an export never fails over its chart
+        return f'<p class="notice">context timeline unavailable: {_esc(str(exc) or type(exc).__name__)}</p>'
 
 
 def _redacted(loaded: LoadedLog, redactor: Redactor) -> LoadedLog:
