@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import SkipJsonSchema
 
 from agent.scratchpad import Scratchpad
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
@@ -11,16 +12,25 @@ from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
 
 class NoteParams(Args):
     text: str
-    path: str | None = None
-    symbol: str | None = None
-    lines: str | None = None
+    at: str | None = None  # "path", "path:symbol", "path:3-9" or "path:symbol:3-9"
+    path: SkipJsonSchema[str | None] = None  # the separate pointer fields of older sessions, still accepted
+    symbol: SkipJsonSchema[str | None] = None
+    lines: SkipJsonSchema[str | None] = None
+
+
+def split_pointer(at: str) -> tuple[str | None, str | None, str | None]:
+    """`path:symbol:3-9` -> (path, symbol, lines); every part after the path is optional."""
+    parts = [p.strip() for p in at.strip().split(":")]
+    path = parts[0] or None
+    lines = parts.pop() if len(parts) > 1 and parts[-1].replace("-", "").isdigit() else None
+    symbol = ":".join(parts[1:]) or None
+    return path, symbol, lines
 
 
 class NoteTool(Tool):
     name = "note"
     description = (
-        "Record a fact you will need later (a cause, a location, a decision) in the scratchpad, which survives "
-        "context eviction and compaction. Point at code with path, symbol and lines ('120-135'). Keep it one line."
+        "Add a fact to the scratchpad; `at`: 'path:symbol:3-9'."
     )
     Params = NoteParams
 
@@ -29,7 +39,8 @@ class NoteTool(Tool):
         pad: Scratchpad = ctx.extra["scratchpad"]
         if not args.text.strip():
             raise ToolError("empty note")
-        fact = pad.add_fact(ctx.root, args.text, args.path, args.symbol, args.lines)
+        path, symbol, lines = split_pointer(args.at) if args.at else (args.path, args.symbol, args.lines)
+        fact = pad.add_fact(ctx.root, args.text, path, symbol, lines)
         return ToolResult(f"noted #{fact.id}", data={"fact": fact.__dict__})
 
 
@@ -46,8 +57,7 @@ class PlanParams(Args):
 class PlanTool(Tool):
     name = "plan"
     description = (
-        "Set or update your plan: the full list of steps, each with status pending|in_progress|done|skipped. "
-        "Call it first with hypotheses and what to look at, then update statuses as you go."
+        "Set the plan: all steps with statuses."
     )
     Params = PlanParams
 
@@ -66,26 +76,25 @@ class PlanTool(Tool):
 
 
 class CompactParams(Args):
-    focus: str | None = None
+    focus: SkipJsonSchema[str | None] = None  # accepted, not advertised: `note` keeps what matters
 
 
 class CompactTool(Tool):
     name = "compact"
     description = (
-        "Summarise older conversation turns to free context (scratchpad and plan are kept verbatim). "
-        "Use when the context is cluttered with finished work; `focus` says what the summary must keep."
+        "Summarise older turns."
     )
     Params = CompactParams
 
 
 class FinishParams(Args):
     summary: str
+    verify: str | None = None
 
 
 class FinishTool(Tool):
     name = "finish"
     description = (
-        "End the task. `summary`: what was wrong, what you changed, and the evidence it works (the test command "
-        "and its result), or why you could not verify."
+        "End the task; `verify`: a command that must pass first."
     )
     Params = FinishParams

@@ -68,7 +68,7 @@ def _compact(node: Any, defs: dict[str, Any]) -> Any:
         rest = {k: v for k, v in node.items() if k not in ("anyOf", "default")}
         node = {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
     drop = {"title", "$defs", "additionalProperties"}
-    out = {k: _compact(v, defs) for k, v in node.items() if k not in drop and not (k == "default" and v is None)}
+    out = {k: _compact(v, defs) for k, v in node.items() if k not in drop and k != "default"}  # optional = unlisted
     if "properties" in node:  # property names are data, not schema keywords: keep them all
         out["properties"] = {name: _compact(v, defs) for name, v in node["properties"].items()}
     return out

@@ -17,8 +17,7 @@ class ReadLinesParams(Args):
 class ReadLinesTool(Tool):
     name = "read_lines"
     description = (
-        "Read lines start..end (1-based, inclusive) of a file, numbered. Defaults to the first "
-        f"{MAX_LINES} lines; at most {MAX_LINES} per call. For code prefer read_symbol (one function or class)."
+        "Numbered lines start..end of a file."
     )
     Params = ReadLinesParams
 

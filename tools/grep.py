@@ -6,6 +6,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from pydantic.json_schema import SkipJsonSchema
+
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult, plural
 from tools.paths import rel, resolve
 from tools.rg import rg_path
@@ -18,16 +20,14 @@ MAX_LINE = 200
 class GrepParams(Args):
     pattern: str
     path: str | None = None
-    glob: str | None = None
-    ignore_case: bool = False
+    glob: SkipJsonSchema[str | None] = None  # not advertised: a capped result names it
+    ignore_case: SkipJsonSchema[bool] = False  # accepted, not advertised: `(?i)` in the pattern does it
 
 
 class GrepTool(Tool):
     name = "grep"
     description = (
-        "Search file contents with ripgrep (Rust regex; .gitignore respected). Returns matches grouped by file with "
-        "line numbers. `path` narrows to a file or folder, `glob` filters names (e.g. '*.py', '!tests/**'). "
-        f"Capped at {MAX_MATCHES} matches ({MAX_PER_FILE} per file). Use find_definitions/find_references for symbols."
+        "Ripgrep regex search under `path` (a file or folder)."
     )
     Params = GrepParams
 

@@ -1,4 +1,4 @@
-"""`run`: a shell command in the repository, with a timeout, capped output and the process group killed."""
+"""`run`: a shell command in the repository, sandboxed, with a timeout, bounded output and every child killed."""
 from __future__ import annotations
 
 import asyncio
@@ -8,14 +8,20 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
-from typing import IO
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from tools.base import Approval, Args, Tool, ToolContext, ToolError, ToolResult
+from tools.output import Capture, cap_output  # noqa: F401  (cap_output: re-exported for callers of tools.shell)
+from tools.sandbox import DEFAULT_MODE, SandboxError, Support, normalize_mode, support, wrap
+from tools.sandbox.launch import NO_SANDBOX_EXIT
 
-HEAD_CHARS = 4000
-TAIL_CHARS = 6000
+LIVE_INTERVAL = 0.25
+PR_SET_DUMPABLE = 4
 MAX_TIMEOUT = 1800.0
 SECRET_NAME = re.compile(r"(API_KEY|_TOKEN|SECRET|PASSWORD|ACCESS_KEY|_KEY$)", re.I)
 
@@ -54,34 +60,10 @@ def command_pattern(command: str) -> str:
     return words[0]
 
 
-HEAD_LINES = 60
-TAIL_LINES = 120
-
-
-def cap_output(text: str) -> str:
-    """Keep the head and tail of long output (by lines, then by characters) and say how much was cut."""
-    lines = text.splitlines(keepends=True)
-    if len(lines) > HEAD_LINES + TAIL_LINES:
-        cut = len(lines) - HEAD_LINES - TAIL_LINES
-        text = ("".join(lines[:HEAD_LINES]) + f"[… {cut} lines cut; rerun with a narrower command (e.g. -x, -q, | tail) …]\n"
-                + "".join(lines[-TAIL_LINES:]))
-    if len(text) <= HEAD_CHARS + TAIL_CHARS:
-        return text
-    cut = len(text) - HEAD_CHARS - TAIL_CHARS
-    lines_cut = text[HEAD_CHARS:-TAIL_CHARS].count("\n")
-    return (
-        text[:HEAD_CHARS]
-        + f"\n[… {cut} chars / {lines_cut} lines cut; rerun with a narrower command (e.g. -x, -q, | grep) …]\n"
-        + text[-TAIL_CHARS:]
-    )
-
-
 class RunTool(Tool):
     name = "run"
     description = (
-        "Run a shell command (bash) in the repository root; returns exit code and output (stdout+stderr, head and "
-        "tail kept when long). Use it to run tests (e.g. `python -m pytest tests/test_x.py -x -q`), not to read "
-        "or edit files. Default timeout 120 s."
+        "Run a bash command in the repo root."
     )
     Params = RunParams
     read_only = False
@@ -95,71 +77,136 @@ class RunTool(Tool):
         return f"run {str(args.get('command', ''))[:100]}"
 
     async def run(self, args: RunParams, ctx: ToolContext) -> ToolResult:
-        """Execute and report exit code, duration and capped output."""
+        """Execute (confined by the sandbox mode) and report exit code, duration and capped output."""
         if not args.command.strip():
             raise ToolError("empty command")
         timeout = min(args.timeout or ctx.default_timeout, MAX_TIMEOUT)
+        try:
+            mode = normalize_mode(ctx.extra.get("sandbox", DEFAULT_MODE))
+        except SandboxError as exc:
+            raise ToolError(str(exc)) from None
         start = time.monotonic()
-        # Output goes to a file, not a pipe: a forked background child keeps a pipe open and would stall us.
-        with tempfile.TemporaryFile() as sink:
-            argv = sandboxed(["bash", "-c", args.command], ctx) if ctx.extra.get("sandbox") else ["bash", "-c", args.command]
-            proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=ctx.root, env=scrubbed_env(ctx.shell_env, ctx.extra.get("pass_env", ())),
-                stdin=asyncio.subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-            timed_out = False
-            try:
-                await asyncio.wait_for(proc.wait(), timeout)
-            except asyncio.TimeoutError:
-                timed_out = True
-            finally:
-                if proc.returncode is None:
-                    _kill_group(proc)
-                    await proc.wait()
-            text = _head_tail(sink)
+        async with launched(args.command, mode, ctx) as (proc, capture, pump):
+            status = await watch(proc, capture, pump, timeout, ctx.extra.get("on_interrupted"), start)
         elapsed = time.monotonic() - start
-        if timed_out:
+        text = capture.text()
+        if status == "timeout":
             return ToolResult(
-                f"timed out after {timeout:.0f}s; the process group was killed. Use a longer timeout or a narrower "
-                f"command.\n{text}".rstrip(),
+                f"timed out after {timeout:.0f}s; the process group was killed (with everything it started). Use a "
+                f"longer timeout or a narrower command.\n{text}".rstrip(),
                 is_error=True, data={"exit_code": None, "timed_out": True, "duration": elapsed},
             )
-        body = text if text.strip() else "(no output)"
         code = proc.returncode
-        return ToolResult(f"exit code {code} ({elapsed:.1f}s)\n{body}", data={"exit_code": code, "duration": elapsed})
+        if code == NO_SANDBOX_EXIT and "pith: " in text and "sandbox" in text:
+            return ToolResult(text.strip(), is_error=True, data={"exit_code": code, "duration": elapsed})
+        body = text if text.strip() else "(no output)"
+        return ToolResult(f"exit code {code} ({elapsed:.1f}s)\n{body}",
+                          data={"exit_code": code, "duration": elapsed, "sandbox": mode})
 
 
-def sandboxed(argv: list[str], ctx: ToolContext) -> list[str]:
-    """Wrap a command in bubblewrap: the system read-only, the repo writable (not .git/), private /tmp, no network."""
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
-        raise ToolError("--sandbox needs bubblewrap (`bwrap`), which is not installed (Debian/Ubuntu: apt install bubblewrap)")
-    root = str(ctx.root)
-    jail = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--bind", root, root]
-    git_dir = os.path.join(root, ".git")
-    if os.path.isdir(git_dir):
-        jail += ["--ro-bind", git_dir, git_dir]
-    return jail + ["--unshare-net", "--unshare-pid", "--die-with-parent", "--chdir", root, *argv]
+@asynccontextmanager
+async def launched(command: str, mode: str, ctx: ToolContext
+                   ) -> AsyncIterator[tuple[asyncio.subprocess.Process, Capture, asyncio.Future[None]]]:
+    """Start the launcher (which confines the command) with a private temp dir and a reader on its output; on the
+    way out, stop whatever still runs, drain the pipe, remove the temp dir."""
+    sup = support(ctx.root) if mode != "off" else Support("none")
+    if mode != "off" and not sup.namespaces:
+        _not_dumpable()
+    tmp = tempfile.mkdtemp(prefix="pith-run-") if mode != "off" else ""
+    env = scrubbed_env(ctx.shell_env, ctx.extra.get("pass_env", ()))
+    if tmp:
+        env["TMPDIR"] = tmp
+    argv = wrap(["bash", "-c", command], mode, Path(ctx.root), tmp, sup)
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, cwd=ctx.root, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        capture = Capture()
+        pump = asyncio.ensure_future(_pump(proc, capture, ctx.extra.get("on_output")))
+        try:
+            yield proc, capture, pump
+        finally:
+            if proc.returncode is None:
+                await stop(proc)
+            await asyncio.wait([pump], timeout=2.0)
+            pump.cancel()
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _head_tail(sink: IO[bytes]) -> str:
-    """Decode the head and tail of the output file, capped."""
-    size = sink.seek(0, os.SEEK_END)
-    keep = 4 * (HEAD_CHARS + TAIL_CHARS)
-    sink.seek(0)
-    if size <= keep:
-        return cap_output(sink.read().decode("utf-8", errors="replace"))
-    head = sink.read(HEAD_CHARS * 2).decode("utf-8", errors="replace")[:HEAD_CHARS]
-    sink.seek(size - TAIL_CHARS * 2)
-    tail = sink.read().decode("utf-8", errors="replace")[-TAIL_CHARS:]
-    return (
-        head + f"\n[… output was {size} bytes; middle cut. Rerun with a narrower command (e.g. -x, -q, | tail) …]\n" + tail
-    )
+async def watch(proc: asyncio.subprocess.Process, capture: Capture, pump: asyncio.Future[None], timeout: float,
+                on_interrupted: Callable[[str], None] | None, start: float) -> str:
+    """Wait for the command (the reader keeps draining its output); 'done' or 'timeout'."""
+    try:
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            return "timeout"
+        await asyncio.wait([pump], timeout=2.0)  # the launcher killed every other holder of the pipe
+        return "done"
+    except asyncio.CancelledError:
+        await stop(proc)
+        await asyncio.wait([pump], timeout=1.0)
+        if on_interrupted is not None:
+            elapsed = time.monotonic() - start
+            on_interrupted(f"interrupted after {elapsed:.1f}s: the command and everything it started were killed. "
+                           f"Output so far:\n{capture.text() or '(no output)'}".rstrip())
+        raise
 
 
-def _kill_group(proc: asyncio.subprocess.Process) -> None:
-    """Kill the command and every child it started."""
+async def _pump(proc: asyncio.subprocess.Process, capture: Capture, on_output: Callable[[str], None] | None) -> None:
+    """Move output from the pipe into the capture until EOF, handing live text on a few times a second."""
+    assert proc.stdout is not None
+    last = time.monotonic()
+    try:
+        while True:
+            chunk = await proc.stdout.read(65536)
+            if not chunk:
+                return
+            capture.feed(chunk)
+            if on_output is not None and time.monotonic() - last >= LIVE_INTERVAL:
+                last = time.monotonic()
+                _hand_on(capture, on_output)
+    finally:
+        if on_output is not None:
+            _hand_on(capture, on_output)
+
+
+def _hand_on(capture: Capture, on_output: Callable[[str], None]) -> None:
+    """Give the live output that arrived since the last call to the callback (never let it break the run)."""
+    live = capture.take_live()
+    if live:
+        try:
+            on_output(live)
+        except Exception:  # a front end's problem must not kill the command's bookkeeping
+            pass
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    """Ask the launcher to kill the command and all it started; kill the launcher's group if it does not exit."""
+    try:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 3.0)
+    except (ProcessLookupError, asyncio.TimeoutError):
+        pass
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+    await proc.wait()
+
+
+_DUMPABLE: list[bool] = []
+
+
+def _not_dumpable() -> None:
+    """Without a PID namespace, a same-user command could read /proc/<pith>/environ: make pith non-dumpable
+    (the launcher drops the command's capabilities, so root cannot bypass this either)."""
+    if _DUMPABLE or not sys.platform.startswith("linux"):
+        return
+    _DUMPABLE.append(True)
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tools.base import Approval, Args, Tool, ToolContext, ToolError, ToolResult
 from tools.edit import gate, matching
@@ -59,10 +59,10 @@ def _open(ctx: ToolContext, path: str) -> tuple[TextFile, str]:
 
 
 class EditParams(Args):
-    path: str = Field(description="file path relative to the repository root")
-    old: str = Field(description="exact text to replace, copied from the file (2-3 lines of context)")
-    new: str = Field(description="replacement text")
-    replace_all: bool = Field(default=False, description="replace every occurrence of old")
+    path: str
+    old: str
+    new: str
+    replace_all: SkipJsonSchema[bool] = False  # not advertised: the error for several matches names it
 
 
 class PlannedEdit(Tool):
@@ -89,10 +89,7 @@ class PlannedEdit(Tool):
 class EditTool(PlannedEdit):
     name = "edit"
     description = (
-        "Replace text in a file. `old` must match exactly one place: copy it from the file and include 2-3 "
-        "surrounding lines so it is unique (or set replace_all). Whitespace/indentation/quote slips are "
-        "tolerated; anything fuzzier fails with the closest region shown. Returns the diff. "
-        "For a whole function/class use replace_symbol; for new files use write_file."
+        "Replace `old` (exact text found once) with `new`."
     )
     Params = EditParams
     past = "edited"
@@ -122,15 +119,14 @@ class EditTool(PlannedEdit):
 
 
 class WriteFileParams(Args):
-    path: str = Field(description="file path relative to the repository root")
-    content: str = Field(description="the complete file content")
+    path: str
+    content: str
 
 
 class WriteFileTool(Tool):
     name = "write_file"
     description = (
-        "Create a file with the given content (folders are created). Overwriting an existing file needs the "
-        "user's approval: to change part of a file use edit or replace_symbol instead."
+        "Create a file (overwriting needs approval)."
     )
     Params = WriteFileParams
     read_only = False
@@ -176,15 +172,14 @@ class WriteFileTool(Tool):
 
 
 class ReplaceSymbolParams(Args):
-    symbol: str = Field(description="`path/file.py:Class.method`, `path:func`, or a bare name if unique")
-    new_source: str = Field(description="the complete new definition (decorators and signature included)")
+    symbol: str
+    new_source: str
 
 
 class ReplaceSymbolTool(PlannedEdit):
     name = "replace_symbol"
     description = (
-        "Replace a whole function, class or method (decorators included) with new_source. Address it as "
-        "`path/file.py:Class.method` (or a unique bare name). new_source is re-indented to fit. Returns the diff."
+        "Replace a whole definition (`path:Class.method`)."
     )
     Params = ReplaceSymbolParams
     past = "replaced"

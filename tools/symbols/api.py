@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult, plural
 from tools.languages import language_for
 from tools.paths import rel, resolve
 
-from .index import Progress, SymbolIndex, get_index
+from .index import SymbolIndex
+from .lazy import LazyView, view
 from .lookup import lookup, not_found, rank, split_address
 from .outline import file_outline, folder_outline
 from .read import read_symbol_text
@@ -18,19 +19,16 @@ from .refs import find_references_text
 MAX_DEFINITIONS = 50
 
 
-def _progress(ctx: ToolContext) -> Progress | None:
-    """The core's progress hook for long index builds (ctx.extra['on_progress'](done, total))."""
-    hook = ctx.extra.get("on_progress")
-    return hook if callable(hook) else None
-
-
-def _index(ctx: ToolContext, refresh: bool = True) -> SymbolIndex:
-    """The shared index for the workspace."""
-    return get_index(ctx.root, ctx.cache_dir, _progress(ctx), refresh=refresh)
+def _index(ctx: ToolContext, name: str | None = None) -> SymbolIndex:
+    """The workspace's index when complete and fresh, else a lazy view holding the files that may define `name`."""
+    index = view(ctx.root, ctx.cache_dir)
+    if name and isinstance(index, LazyView):
+        index.ensure(name)
+    return index
 
 
 class OutlineParams(Args):  # no docstring: pydantic would put it in the model-facing schema
-    path: str = Field(description="File or folder, relative to the repository root ('.' for the root)")
+    path: str
 
 
 class OutlineTool(Tool):
@@ -38,9 +36,7 @@ class OutlineTool(Tool):
 
     name = "outline"
     description = (
-        "List the classes, functions and methods of a source file (nested, with line ranges and signatures), "
-        "or a compact map of a folder (top-level names per file). Use it to find what to read before reading; "
-        "then read_symbol for one definition. Python, JS, TS/TSX, Go, Rust, Java, C, C++."
+        "Definitions in a file or folder, with lines."
     )
     Params = OutlineParams
 
@@ -53,21 +49,23 @@ class OutlineTool(Tool):
         full = resolve(ctx.root, path)
         rel_path = rel(ctx.root, full)
         if full.is_dir():
-            return ToolResult(folder_outline(_index(ctx), rel_path), data={"path": rel_path})
+            index = _index(ctx)
+            if isinstance(index, LazyView):
+                index.add_folder(rel_path)
+            return ToolResult(folder_outline(index, rel_path), data={"path": rel_path})
         if not full.exists():
             raise ToolError(f"{path}: no such file or folder")
         if language_for(full) is None:
             raise ToolError(f"{path}: no symbol support for this file type; use grep or read_lines")
-        index = _index(ctx, refresh=False)
+        index = _index(ctx)
         if index.refresh_file(rel_path) is None:
             raise ToolError(f"{path}: could not be indexed")
         return ToolResult(file_outline(index, rel_path), data={"path": rel_path})
 
 
 class ReadSymbolParams(Args):  # no docstring: pydantic would put it in the model-facing schema
-    symbol: str = Field(description="`path/to/file.py:Class.method`, `path:function`, or bare `Class.method` / "
-                                    "`function` (resolved through the index)")
-    skeleton: bool = Field(False, description="Show signatures and docstrings only, bodies elided with ...")
+    symbol: str
+    skeleton: SkipJsonSchema[bool] = False  # accepted, not advertised: outline shows signatures
 
 
 class ReadSymbolTool(Tool):
@@ -75,9 +73,7 @@ class ReadSymbolTool(Tool):
 
     name = "read_symbol"
     description = (
-        "Read the exact source of one function, method or class (with decorators and docstring, line numbers). "
-        "Prefer read_symbol over read_lines for code. Address as `path:Class.method`, `path:function`, or bare "
-        "`Class.method`; an ambiguous name lists candidates. skeleton=true shows a class's signatures only."
+        "Numbered source of one definition (`path:Class.method`)."
     )
     Params = ReadSymbolParams
 
@@ -87,14 +83,14 @@ class ReadSymbolTool(Tool):
 
     def _run(self, symbol: str, skeleton: bool, ctx: ToolContext) -> ToolResult:
         """Synchronous body of run."""
-        rel_path, sym, index = lookup(ctx.root, symbol, ctx.cache_dir, _progress(ctx))
+        rel_path, sym, index = lookup(ctx.root, symbol, ctx.cache_dir)
         text, start, end = read_symbol_text(index, rel_path, sym, skeleton)
         region = {"path": rel_path, "start": start, "end": end}
         return ToolResult(text, data={"region": region, "symbol": sym.qualname, "kind": sym.kind})
 
 
 class NameParams(Args):  # no docstring: pydantic would put it in the model-facing schema
-    name: str = Field(description="A symbol name, e.g. `save` or `Model.save`")
+    name: str
 
 
 class FindDefinitionsTool(Tool):
@@ -102,8 +98,7 @@ class FindDefinitionsTool(Tool):
 
     name = "find_definitions"
     description = (
-        "Find where a class, function or method is defined across the repository (path:line kind signature), "
-        "from a persistent index: near-instant. Accepts `name` or `Class.name`. Then read_symbol to read one."
+        "Where `name` (or `Class.name`) is defined."
     )
     Params = NameParams
 
@@ -114,8 +109,8 @@ class FindDefinitionsTool(Tool):
     def _run(self, name: str, ctx: ToolContext) -> ToolResult:
         """Synchronous body of run."""
         only, dotted = split_address(ctx.root, name.strip())
-        index = _index(ctx)
         last = dotted.rsplit(".", 1)[-1]
+        index = _index(ctx, last)
         hits = []
         for path, i in index.by_name().get(last, []):
             sym = index.symbols(path)[i]
@@ -140,9 +135,7 @@ class FindReferencesTool(Tool):
 
     name = "find_references"
     description = (
-        "Find where an identifier is used (calls, imports, attribute access), grouped by file with the enclosing "
-        "function named for each hit; matches inside strings and comments are dropped. Use before changing a "
-        "signature. For text patterns use grep."
+        "Code uses of `name`, by enclosing function."
     )
     Params = NameParams
 
@@ -152,6 +145,6 @@ class FindReferencesTool(Tool):
 
     def _run(self, name: str, ctx: ToolContext) -> ToolResult:
         """Synchronous body of run."""
-        return ToolResult(find_references_text(_index(ctx), name))
+        return ToolResult(find_references_text(view(ctx.root, ctx.cache_dir), name))
 
 

@@ -1,0 +1,65 @@
+"""The fixed prefix every request carries: tool schemas and system prompt stay lean, instructions are read once."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agent.control import NoteTool, split_pointer
+from agent.registry import default_tools
+from agent.scratchpad import Scratchpad
+from agent.tokens import count_text
+from prompts import load
+from tools.base import ToolContext
+
+REQUIRED = {"plan": ["steps"], "grep": ["pattern"], "outline": ["path"], "read_symbol": ["symbol"],
+            "find_definitions": ["name"], "find_references": ["name"], "read_lines": ["path"],
+            "edit": ["path", "old", "new"], "replace_symbol": ["symbol", "new_source"], "write_file": ["path", "content"],
+            "run": ["command"], "note": ["text"], "compact": [], "finish": ["summary"]}
+
+
+def test_tool_schemas_fit_in_1000_tokens() -> None:
+    tools = [t.schema() for t in default_tools().values()]
+    assert count_text(json.dumps(tools)) <= 1000  # cl100k over the JSON sent with every request
+
+
+def test_tool_names_and_required_arguments_are_the_contract() -> None:
+    tools = {t.name: t.schema()["function"] for t in default_tools().values()}
+    assert set(tools) == set(REQUIRED)
+    for name, fn in tools.items():
+        assert fn["parameters"].get("required", []) == REQUIRED[name], name
+        assert len(fn["description"]) > 20, name  # says what it does and returns
+    assert "verify" in tools["finish"]["parameters"]["properties"]
+
+
+def test_system_prompt_fits_in_300_tokens_and_says_how_to_work() -> None:
+    text = load("system.md").format(root="/home/someone/projects/a-repository")
+    assert count_text(text) <= 300
+    for word in ("plan", "read_symbol", "note", "edit", "run", "finish", "verify", "in order"):
+        assert word in text, word
+
+
+def test_hidden_arguments_are_still_accepted(tmp_path: Path) -> None:
+    """Optional arguments dropped from the schemas (older sessions used them; errors name them) still validate."""
+    tools = default_tools()
+    hidden = {"grep": {"pattern": "x", "ignore_case": True, "glob": "*.py"}, "compact": {"focus": "auth"},
+              "read_symbol": {"symbol": "a.py:f", "skeleton": True}}
+    for name, args in hidden.items():
+        shown = tools[name].schema()["function"]["parameters"]["properties"]
+        assert not set(args) - set(tools[name].Params.model_fields)
+        assert all(key not in shown for key in args if key not in ("pattern", "symbol")), name
+        assert tools[name].parse(args).model_dump(exclude_defaults=True) == args
+    note = NoteTool()
+    assert set(note.schema()["function"]["parameters"]["properties"]) == {"text", "at"}
+    assert note.parse({"text": "t", "path": "a.py", "lines": "1-2"}).lines == "1-2"
+
+
+async def test_note_at_points_at_code(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    pad = Scratchpad()
+    ctx = ToolContext(root=tmp_path, extra={"scratchpad": pad})
+    note = NoteTool()
+    await note.run(note.parse({"text": "f returns 1", "at": "a.py:f:1-2"}), ctx)
+    fact = pad.facts[0]
+    assert (fact.path, fact.symbol, fact.lines) == ("a.py", "f", "1-2") and fact.hash
+    assert split_pointer("src/x.py:12") == ("src/x.py", None, "12")
+    assert split_pointer("src/x.py:Cls.m") == ("src/x.py", "Cls.m", None)
