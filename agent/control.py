@@ -1,13 +1,20 @@
 """Tools that act on the session itself: note, plan, compact, finish (the loop gives them meaning)."""
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import SkipJsonSchema
 
 from agent.scratchpad import Scratchpad
+from agent.backends.base import ToolCall
+from agent.events import ToolCallFinished
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
+
+if TYPE_CHECKING:
+    from agent.loop import TurnState
+    from agent.session import Session
 
 
 class NoteParams(Args):
@@ -98,3 +105,20 @@ class FinishTool(Tool):
         "End the task; `verify`: a command that must pass first."
     )
     Params = FinishParams
+
+
+async def run_verify(session: Session, state: TurnState, call: ToolCall, command: str) -> ToolCallFinished | None:
+    """Run finish's `verify` as a `run` call (same policy, sandbox, checkpoint); None when it exits 0."""
+    from agent.toolcalls import execute_call
+
+    probe = ToolCall(id=call.id, name="run", arguments=json.dumps({"command": command}))
+    result = await execute_call(session, state, probe, announce=False)
+    passed = not result.is_error and result.data.get("exit_code") == 0
+    session.totals.verified = passed
+    if passed:
+        state.ran_after_edit = True
+        return None
+    output = result.text.removeprefix("error: ")
+    text = f"error: not finished: verify `{command}` failed; fix it and finish again.\n{output}"
+    return ToolCallFinished(call_id=call.id, name="finish", text=text, is_error=True, duration=result.duration,
+                            data={k: v for k, v in result.data.items() if k != "file_edits"})

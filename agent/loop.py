@@ -170,7 +170,7 @@ async def run_batch(session: Session, state: TurnState, batch: list[ToolCall]) -
 async def run_one(session: Session, state: TurnState, call: ToolCall) -> str:
     """Run one call that may change things or end the turn."""
     if call.name == "finish":
-        return finish(session, state, call)
+        return await finish(session, state, call)
     result = await execute_call(session, state, call, announce=True)
     finish_call(session, result)
     if call.name == "run" and not result.is_error and state.edited:
@@ -179,20 +179,28 @@ async def run_one(session: Session, state: TurnState, call: ToolCall) -> str:
     return ""
 
 
-def finish(session: Session, state: TurnState, call: ToolCall) -> str:
-    """Accept `finish`, after one reminder to verify when files changed without a run since."""
+async def finish(session: Session, state: TurnState, call: ToolCall) -> str:
+    """Accept `finish` once its `verify` command passes, or after one reminder to verify when files changed."""
+    from agent.control import run_verify
+
     args, error = decode_arguments(call)
     session.emit(ToolCallStarted(call_id=call.id, name="finish", arguments=args or {}, label="finish"))
     if error or not isinstance(args.get("summary"), str):
         text = error or "finish needs a `summary` string"
         finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text=text, is_error=True))
         return ""
-    if state.edited and not state.ran_after_edit and not state.verify_nudged:
+    verify = args.get("verify") if isinstance(args.get("verify"), str) else ""
+    failed = await run_verify(session, state, call, verify) if verify.strip() else None
+    if failed:
+        finish_call(session, failed)
+        return ""
+    if not verify.strip() and state.edited and not state.ran_after_edit and not state.verify_nudged:
         state.verify_nudged = True
         finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text=VERIFY_NUDGE, is_error=True))
         return ""
     session.totals.summary = args["summary"]
-    finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text="finished"))
+    text = f"finished (verified: `{verify}` exited 0)" if verify.strip() else "finished"
+    finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text=text, data={"verify": verify}))
     return "finished"
 
 
