@@ -15,11 +15,13 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from agent.events import ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
+from agent.frontends.tui import habits
 from agent.frontends.tui.launch import Launch
 from agent.frontends.tui.screens.approval import ApprovalScreen
 from agent.frontends.tui.screens.help import HelpScreen
 from agent.frontends.tui.view import EventView, context_budget
 from agent.frontends.tui.widgets.blocks import ToolBlock
+from agent.frontends.tui.widgets.completion import CompletionMenu
 from agent.frontends.tui.widgets.composer import Composer
 from agent.frontends.tui.widgets.conversation import MAX_BLOCKS, Conversation
 from agent.frontends.tui.widgets.hints import JumpHint, QueuedBar
@@ -75,6 +77,7 @@ class PithApp(App[None]):
         Binding("pageup", "page(-1)", "Scroll up", show=False, priority=True),
         Binding("pagedown", "page(1)", "Scroll down", show=False, priority=True),
         Binding("f1", "help", "Help"),
+        Binding("ctrl+r", "history_search", "History", show=False),
     ]
 
     def __init__(self, launch: Launch, task: str | None = None, resume: Path | None = None, frozen: bool = False,
@@ -103,6 +106,7 @@ class PithApp(App[None]):
                 yield Conversation(cap=self.cap, id="conversation")
                 yield JumpHint(id="jump-hint")
                 yield QueuedBar(id="queued")
+                yield CompletionMenu(id="completion")
                 yield Composer(id="composer", placeholder="Ask pith to do something · Enter sends · /help")
             yield SidePanel(id="side")
         yield StatusBar(id="status")
@@ -116,6 +120,7 @@ class PithApp(App[None]):
         composer = self.query_one(Composer)
         composer.cursor_blink = not self.frozen  # snapshots must not depend on the blink phase
         composer.focus()
+        habits.setup(self)
         self.set_interval(FLUSH_S, self.view.flush)
         self.call_after_refresh(self._painted)
 
@@ -179,6 +184,7 @@ class PithApp(App[None]):
             self.view.handle(event)
         except Exception as exc:  # one odd event must not take the UI (and the session) down
             self.view.notice(f"could not show a {event.type} event: {exc}", "error")
+        habits.on_event(self, event)
         if event.type == "turn_ended":
             self.busy = False
             self.turn_done.set()
@@ -215,6 +221,8 @@ class PithApp(App[None]):
     def on_composer_submitted(self, message: Composer.Submitted) -> None:
         """A slash command or a message for the agent."""
         text = message.text.strip()
+        if habits.submitted(self, text):  # saved to the history; `!command` runs here
+            return
         if text.startswith("/"):
             from agent.frontends.tui.commands import run_command
 
@@ -240,7 +248,7 @@ class PithApp(App[None]):
             self.run_worker(self.action_quit_pith(), group="quit")
             return
         self._last_ctrl_c = now
-        if self.busy:
+        if self.busy or getattr(self, "shell_running", False):
             self.submit_op(Interrupt())
             self.notify("interrupting the turn · Ctrl+C again to quit", timeout=QUIT_WINDOW_S)
         else:
@@ -319,6 +327,10 @@ class PithApp(App[None]):
         """PageUp / PageDown scroll the conversation while typing."""
         conversation = self.query_one(Conversation)
         (conversation.scroll_page_down if direction > 0 else conversation.scroll_page_up)(animate=False)
+
+    def action_history_search(self) -> None:
+        """Ctrl+R: search the input history of this repository."""
+        habits.open_history_search(self)
 
     def action_help(self) -> None:
         """Show commands and keys."""

@@ -1,4 +1,4 @@
-"""Slash commands: /compact /undo /diff /model /clear /sessions /help."""
+"""Slash commands: /compact /undo /diff /model /clear /sessions /commit /rewind /help, and custom ones."""
 from __future__ import annotations
 
 import asyncio
@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.events import Compact, Undo
+from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind  # noqa: F401 (found by name)
 from agent.frontends.tui.screens.help import HelpScreen
 from agent.frontends.tui.screens.sessions import SessionsScreen
 from agent.frontends.tui.widgets.blocks import DiffBlock
@@ -15,7 +16,7 @@ from agent.frontends.tui.widgets.panels import SidePanel
 if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
 
-COMMANDS = ("compact", "undo", "diff", "model", "clear", "sessions", "help")
+COMMANDS = ("compact", "undo", "diff", "model", "clear", "sessions", "commit", "rewind", "help")
 
 
 async def run_command(app: PithApp, text: str) -> None:
@@ -23,6 +24,12 @@ async def run_command(app: PithApp, text: str) -> None:
     name, _, arg = text[1:].partition(" ")
     name, arg = name.strip().lower(), arg.strip()
     if name not in COMMANDS:
+        from agent.frontends.tui.habits import custom_commands
+
+        custom = custom_commands(app).get(name)
+        if custom is not None:  # the repository's text becomes a user message, nothing more
+            app.send(custom.expand(arg))
+            return
         app.view.notice(f"unknown command /{name}; try /help", "warning")  # type: ignore[union-attr]
         return
     try:

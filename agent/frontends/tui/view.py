@@ -113,6 +113,12 @@ class EventView:
             done.add_class("summary")
             done.finish(summary)
 
+    def _on_shell_ran(self, e: Any) -> None:
+        """The user's `!command` and its output (a ShellRan event)."""
+        self.current = None
+        block = self.conversation.add(ToolBlock("shell", "run", f"! {e.command}"))
+        block.finish(e.output, e.is_error, None if self.frozen else e.duration)  # type: ignore[attr-defined]
+
     def _on_file_edited(self, e: FileEdited) -> None:
         self.conversation.add(DiffBlock(e.path, e.diff))
 

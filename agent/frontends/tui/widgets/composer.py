@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual import events
 from textual.message import Message
@@ -27,10 +28,24 @@ class Composer(TextArea):
         self._cursor_in_history: int | None = None
         self._draft = ""
         self._pastes: list[tuple[str, str]] = []
+        self.completion: Any = None  # a CompletionController (widgets/completion.py) once the app wires one
+
+    def on_text_area_changed(self, _: TextArea.Changed) -> None:
+        """Refresh the completion menu as the text changes."""
+        if self.completion is not None:
+            self.completion.update()
+
+    def on_text_area_selection_changed(self, _: TextArea.SelectionChanged) -> None:
+        """Refresh (or close) the completion menu when the cursor moves."""
+        if self.completion is not None:
+            self.completion.update()
 
     async def _on_key(self, event: events.Key) -> None:
         """Submit, newline and history keys; everything else goes to the TextArea."""
-        if event.key == "enter":
+        if self.completion is not None and self.completion.on_key(event.key):  # the open completion menu's keys
+            event.prevent_default()
+            event.stop()
+        elif event.key == "enter":
             event.prevent_default()
             event.stop()
             self.submit()

@@ -1,0 +1,161 @@
+"""The composer's completion menu: slash commands as you type `/`, repository files after `@` (fuzzy)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from agent.file_finder import list_files, rank
+
+if TYPE_CHECKING:
+    from agent.frontends.tui.widgets.composer import Composer
+
+MAX_ITEMS = 10
+AT_TOKEN = re.compile(r"(?:^|(?<=\s))@([\w./\-]*)$")
+
+
+@dataclass
+class Item:
+    """One choice: what replaces the typed token, what the menu shows, and a one-line help."""
+
+    insert: str
+    label: str
+    help: str = ""
+
+
+@dataclass
+class Completion:
+    """Choices for the token from column `start` to `end` of the cursor's line."""
+
+    kind: str  # "command" | "file"
+    start: int
+    end: int
+    items: list[Item] = field(default_factory=list)
+
+
+class Completer:
+    """Finds completions: commands from a callable (name, help), files from the repository (cached)."""
+
+    def __init__(self, root: Path | None, commands: Callable[[], list[tuple[str, str]]]) -> None:
+        self.root = root
+        self.commands = commands
+
+    def complete(self, line: str, row: int, col: int) -> Completion | None:
+        """The completion for the text before the cursor, or None."""
+        before = line[:col]
+        if row == 0 and before.startswith("/") and not any(c.isspace() for c in before):
+            query = before[1:].lower()
+            named = self.commands()
+            hits = [c for c in named if c[0].startswith(query)] + [c for c in named if query in c[0][1:] and
+                                                                     not c[0].startswith(query)]
+            items = [Item(f"/{name} ", f"/{name}", text) for name, text in hits[:MAX_ITEMS]]
+            return Completion("command", 0, col, items) if items else None
+        match = AT_TOKEN.search(before)
+        if match and self.root is not None:
+            paths = rank(match.group(1), list_files(self.root), MAX_ITEMS)
+            items = [Item(f"@{p} ", p) for p in paths]
+            return Completion("file", match.start(), col, items) if items else None
+        return None
+
+
+class CompletionMenu(OptionList):
+    """A list above the composer; it never takes focus (the composer forwards keys to it)."""
+
+    DEFAULT_CSS = """
+    CompletionMenu { display: none; height: auto; max-height: 12; margin: 0 1; border: round $accent;
+                     background: $panel; padding: 0; }
+    CompletionMenu.-open { display: block; }
+    """
+    can_focus = False
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.completion: Completion | None = None
+
+    def show(self, completion: Completion) -> None:
+        """Fill and open the menu (the first choice highlighted)."""
+        self.completion = completion
+        prompts = []
+        for item in completion.items:
+            text = Text(item.label, style="bold")
+            if item.help:
+                text.append("  " + item.help, style="dim")
+            prompts.append(Option(text))
+        self.set_options(prompts)
+        self.highlighted = 0
+        self.add_class("-open")
+
+    def hide(self) -> None:
+        """Close the menu."""
+        self.completion = None
+        self.remove_class("-open")
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the menu shows choices."""
+        return self.completion is not None
+
+    def chosen(self) -> Item | None:
+        """The highlighted choice."""
+        if self.completion is None or self.highlighted is None:
+            return None
+        return self.completion.items[self.highlighted]
+
+
+class CompletionController:
+    """Connects a composer and its menu: recomputes on each change, takes Up/Down/Tab/Enter/Escape while open."""
+
+    def __init__(self, composer: Composer, menu: CompletionMenu, completer: Completer) -> None:
+        self.composer = composer
+        self.menu = menu
+        self.completer = completer
+        self.suppressed = False
+        composer.completion = self
+
+    def update(self) -> None:
+        """Open, refresh or close the menu for the text before the cursor."""
+        if self.suppressed or self.composer.selection.start != self.composer.selection.end:
+            self.menu.hide()
+            return
+        row, col = self.composer.cursor_location
+        completion = self.completer.complete(self.composer.document.get_line(row), row, col)
+        if completion is None:
+            self.menu.hide()
+        else:
+            self.menu.show(completion)
+
+    def on_key(self, key: str) -> bool:
+        """Handle a key while the menu is open; True when it was used."""
+        if not self.menu.is_open:
+            return False
+        if key in ("up", "down"):
+            count = len(self.menu.completion.items)  # type: ignore[union-attr]
+            self.menu.highlighted = ((self.menu.highlighted or 0) + (1 if key == "down" else -1)) % count
+            return True
+        if key == "escape":
+            self.menu.hide()
+            return True
+        if key in ("tab", "enter"):
+            return self.accept(submit_if_complete=key == "enter")
+        return False
+
+    def accept(self, submit_if_complete: bool = False) -> bool:
+        """Replace the typed token with the choice; Enter on a command typed in full lets it be sent."""
+        completion, item = self.menu.completion, self.menu.chosen()
+        if completion is None or item is None:
+            return False
+        row = self.composer.cursor_location[0]
+        typed = self.composer.document.get_line(row)[completion.start:completion.end]
+        if submit_if_complete and completion.kind == "command" and typed == item.insert.strip():
+            self.menu.hide()
+            return False
+        self.composer.replace(item.insert, (row, completion.start), (row, completion.end))
+        self.composer.move_cursor((row, completion.start + len(item.insert)))
+        self.menu.hide()
+        return True
