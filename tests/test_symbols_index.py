@@ -9,6 +9,7 @@ import pytest
 from tools.base import ToolContext
 from tools.symbols import ReadSymbolTool, SymbolIndex, get_index
 from tools.symbols.index import POOL_MIN_FILES
+from tools.symbols.lazy import start_background
 
 
 def _write(root: Path, rel: str, text: str) -> Path:
@@ -78,14 +79,17 @@ def test_progress_and_pool_match_serial(tmp_path: Path) -> None:
     assert seen[-1] == (POOL_MIN_FILES + 20, POOL_MIN_FILES + 20)
 
 
-async def test_tools_see_edits_and_report_progress(tmp_path: Path) -> None:
+async def test_tools_see_edits_and_background_build_reports_progress(tmp_path: Path) -> None:
     root = tmp_path / "r"
     path = _write(root, "mod.py", "def target():\n    return 1\n")
     events: list[tuple[int, int]] = []
-    ctx = ToolContext(root=root, cache_dir=tmp_path / "c", extra={"on_progress": lambda d, t: events.append((d, t))})
+    ctx = ToolContext(root=root, cache_dir=tmp_path / "c")
     tool = ReadSymbolTool()
     res = await tool.run(tool.parse({"symbol": "target"}), ctx)
-    assert res.data["region"]["start"] == 1 and events[-1] == (1, 1)
+    assert res.data["region"]["start"] == 1
+    assert not get_index(root, tmp_path / "c", refresh=False).complete  # answered without building the index
+    start_background(root, tmp_path / "c", lambda d, t: events.append((d, t))).join(10)
+    assert events[-1] == (1, 1) and get_index(root, tmp_path / "c", refresh=False).complete
     path.write_text("import os\n\n\ndef target():\n    return 2\n")
     res = await tool.run(tool.parse({"symbol": "target"}), ctx)
     assert res.data["region"] == {"path": "mod.py", "start": 4, "end": 5}

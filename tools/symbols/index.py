@@ -96,6 +96,17 @@ def scan_chunk(root: str, items: list[tuple[str, str]]) -> list[tuple[str, Entry
     return [scan_file(root, rel, lang) for rel, lang in items]
 
 
+def changed(root: str, rel: str, entry: Entry | None) -> bool:
+    """Whether a file differs (size or mtime) from an entry, or was scanned too soon after a change."""
+    try:
+        st = os.stat(os.path.join(root, rel))
+    except OSError:
+        return entry is not None
+    if entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns:
+        return True
+    return st.st_mtime_ns > entry[5] - RACY_NS  # modified just before its scan: same size+mtime may hide an edit
+
+
 def _size(root: Path, rel: str) -> int:
     """A file's size, 0 when it cannot be read."""
     try:
@@ -117,6 +128,8 @@ class SymbolIndex:
         self._by_name: dict[str, list[tuple[str, int]]] | None = None
         self._loaded = False
         self._listed_at = -RELIST_SECONDS  # no listing yet
+        self.complete = False  # every file of the tree has an entry (loaded from disk or fully built)
+        self.cancel = threading.Event()  # set at exit: a background build stops after its running chunks
         self.lock = threading.RLock()
 
     def _load(self) -> None:
@@ -129,6 +142,7 @@ class SymbolIndex:
         if isinstance(data, dict) and data.get("version") == VERSION and data.get("root") == str(self.root):
             self.files, self.dirs = data["files"], data["dirs"]
             self._listed_at = time.monotonic()  # trust the stored folder mtimes until the backstop
+            self.complete = True
 
     def _save(self) -> None:
         """Write the index atomically (temp file + rename)."""
@@ -143,8 +157,12 @@ class SymbolIndex:
         except OSError:
             Path(tmp).unlink(missing_ok=True)
 
-    def refresh(self, on_progress: Progress | None = None, workers: int | None = None) -> int:
-        """Bring the index up to date with the tree; returns how many files were (re)tagged."""
+    def refresh(self, on_progress: Progress | None = None, workers: int | None = None,
+                max_scan: int | None = None) -> int:
+        """Bring the index up to date with the tree; returns how many files were (re)tagged.
+
+        With `max_scan`, nothing changes and -1 is returned when more files than that need tagging.
+        """
         with self.lock:
             if not self._loaded:
                 self._load()
@@ -155,6 +173,8 @@ class SymbolIndex:
                 current, dirs = list_files(self.root)
                 self._listed_at = time.monotonic()
             stale = [rel for rel in current if self._changed(rel)]
+            if max_scan is not None and len(stale) > max_scan:
+                return -1
             removed = set(self.files) - set(current)
             changed_dirs = dirs != self.dirs
             self.dirs = dirs
@@ -162,22 +182,29 @@ class SymbolIndex:
                 del self.files[rel]
             if stale:
                 self._scan(stale, on_progress, workers)
+            if self.cancel.is_set():  # stopped part way: list the tree again next time, store nothing
+                self._listed_at = -RELIST_SECONDS
+                return -1
             if stale or removed:
                 self._by_name = None
             if stale or removed or changed_dirs:
                 self._save()
+            self.complete = True
             return len(stale)
+
+    def fresh_entry(self, rel: str) -> Entry | None:
+        """A file's entry when it still matches the file on disk (size, mtime, not racy), else None."""
+        entry = self.files.get(rel)
+        return entry if entry is not None and not self._changed(rel) else None
+
+    def save(self) -> None:
+        """Store the index now (after incremental updates)."""
+        with self.lock:
+            self._save()
 
     def _changed(self, rel: str) -> bool:
         """Whether a file differs (size or mtime) from its entry, or was scanned too soon after a change."""
-        entry = self.files.get(rel)
-        try:
-            st = os.stat(os.path.join(self.root, rel))
-        except OSError:
-            return entry is not None
-        if entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns:
-            return True
-        return st.st_mtime_ns > entry[5] - RACY_NS  # modified just before its scan: same size+mtime may hide an edit
+        return changed(str(self.root), rel, self.files.get(rel))
 
     def _scan(self, rels: list[str], on_progress: Progress | None, workers: int | None) -> None:
         """Tag files, in a process pool when there are many and more than one core."""
@@ -188,6 +215,8 @@ class SymbolIndex:
             self._scan_pool(items, on_progress, workers)
             return
         for done, (rel, lang) in enumerate(items, 1):
+            if self.cancel.is_set():
+                return
             self.files[rel] = scan_file(str(self.root), rel, lang)[1]
             if on_progress and (done % 100 == 0 or done == total):
                 on_progress(done, total)
@@ -206,6 +235,9 @@ class SymbolIndex:
                     done += 1
                 if on_progress:
                     on_progress(done, len(items))
+                if self.cancel.is_set():
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    return
 
     def refresh_file(self, rel: str) -> Entry | None:
         """Re-tag one file if it changed (cheap check before reading a symbol); None if not indexed."""

@@ -11,7 +11,9 @@ from tools.base import ToolError
 from tools.languages import language_for
 from tools.paths import rel, resolve
 
-from .index import Progress, SymbolIndex, get_index
+from .candidates import keyword_names
+from .index import SymbolIndex
+from .lazy import LazyView, view
 from .tags import SECONDARY, Sym
 
 MAX_CANDIDATES = 20
@@ -117,6 +119,8 @@ def _owner_pool(index: SymbolIndex, dotted: str) -> dict[str, str]:
     if "." not in dotted:
         return {}
     owner = dotted.rsplit(".", 1)[0]
+    if isinstance(index, LazyView):
+        index.ensure(owner.rsplit(".", 1)[-1])
     pool: dict[str, str] = {}
     for path, i in index.by_name().get(owner.rsplit(".", 1)[-1], []):
         qual = index.symbols(path)[i].qualname
@@ -140,6 +144,8 @@ def not_found(index: SymbolIndex, rel_path: str | None, dotted: str) -> str:
         pool.update({s.name: f"{rel_path}:{s.qualname}" for s in index.symbols(rel_path)})
     else:
         pool = _owner_pool(index, dotted) or {name: "" for name in index.by_name()}
+        if isinstance(index, LazyView) and not any(pool.values()):  # no index yet: names after keywords
+            pool.update({name: "" for name in keyword_names(str(index.root)) if name not in pool})
     key = dotted if rel_path or "." in dotted and any(pool.values()) else last
     close = difflib.get_close_matches(key, list(pool), n=8, cutoff=0.6)
     msg = f"no symbol '{dotted}'{where}."
@@ -152,17 +158,23 @@ def not_found(index: SymbolIndex, rel_path: str | None, dotted: str) -> str:
     for name in close:
         if pool[name]:
             shown.append(pool[name])
-        else:
+            continue
+        if isinstance(index, LazyView):
+            index.ensure(name)
+        if name in index.by_name():
             path, i = index.by_name()[name][0]
             shown.append(f"{path}:{index.symbols(path)[i].qualname}")
+    if not shown:
+        return msg + " Use outline(path) to list a file's symbols, or grep to search text."
     return msg + " Close names: " + ", ".join(dict.fromkeys(shown))
 
 
-def lookup(root: Path, symbol: str, cache_dir: Path | None = None,
-           on_progress: Progress | None = None) -> tuple[str, Sym, SymbolIndex]:
+def lookup(root: Path, symbol: str, cache_dir: Path | None = None) -> tuple[str, Sym, SymbolIndex]:
     """(relative path, symbol, index) for an address; ToolError when ambiguous or missing."""
     rel_path, dotted = split_address(root, symbol)
-    index = get_index(root, cache_dir, on_progress, refresh=rel_path is None)
+    index = view(root, cache_dir)
+    if rel_path is None and isinstance(index, LazyView):
+        index.ensure(dotted.rsplit(".", 1)[-1])
     found = find(index, rel_path, dotted)
     if not found:
         raise ToolError(not_found(index, rel_path, dotted))

@@ -91,6 +91,9 @@ def find_references_text(index: SymbolIndex, name: str) -> str:
     name = name.replace("::", ".").split(".")[-1].removesuffix("()")
     if not _NAME.match(name):
         raise ToolError(f"'{name}': give one identifier (e.g. `save` or `Model.save`); use grep for text patterns")
+    ensure = getattr(index, "ensure", None)
+    if ensure is not None:  # a lazy view: tag the files that may define the name (for the count of homes)
+        ensure(name)
     root = str(index.root)
     found, capped = candidates(root, name)
     coded = {p: h for p, h in found.items() if language_for(p)}

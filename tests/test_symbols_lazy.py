@@ -1,0 +1,104 @@
+"""Lazy lookups (ripgrep narrows, tree-sitter confirms) answer exactly as the full index does."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tools.base import ToolContext, ToolError
+from tools.symbols import FindDefinitionsTool, FindReferencesTool, ReadSymbolTool, SymbolIndex
+from tools.symbols.candidates import definition_files
+from tools.symbols.lazy import LazyView, view
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+async def answer(tool, ctx: ToolContext, **kw) -> str:
+    """The text the model would see, errors included."""
+    try:
+        return (await tool.run(tool.parse(kw), ctx)).text
+    except ToolError as exc:
+        return f"error: {exc}"
+
+
+def _age(root: Path) -> None:
+    """Old mtimes: the full index trusts its entries instead of re-tagging files written just now."""
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(folder, name), ns=(1, 1))
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "symbols", root / "src")
+    shutil.copytree(FIXTURES / "symbols_lazy", root / "more")
+    _age(root)
+    return root
+
+
+def _contexts(root: Path, tmp_path: Path) -> tuple[ToolContext, ToolContext, SymbolIndex]:
+    """A context whose index is built and one with no index (lazy), and the built index."""
+    full, lazy = ToolContext(root=root, cache_dir=tmp_path / "full"), ToolContext(root=root, cache_dir=tmp_path / "lazy")
+    index = SymbolIndex(root, full.cache_dir)
+    index.refresh()
+    assert view(root, full.cache_dir) is not None and not isinstance(view(root, full.cache_dir), LazyView)
+    assert isinstance(view(root, lazy.cache_dir), LazyView)
+    return full, lazy, index
+
+
+async def _compare(full: ToolContext, lazy: ToolContext, names: list[str], refs: bool) -> list[str]:
+    """Names whose answers differ between the index and the lazy path."""
+    differ = []
+    for name in names:
+        for tool, key in ((FindDefinitionsTool(), "name"), (ReadSymbolTool(), "symbol"),
+                          *(((FindReferencesTool(), "name"),) if refs else ())):
+            want, got = await answer(tool, full, **{key: name}), await answer(tool, lazy, **{key: name})
+            if want != got and not _same_miss(want, got):
+                differ.append(f"{tool.name}({name})")
+    return differ
+
+
+def _same_miss(want: str, got: str) -> bool:
+    """Both miss the symbol; without an index the close names offered may be fewer, never others."""
+    head, _, close = want.partition(" Close names: ")
+    got_head, _, got_close = got.partition(" Close names: ")
+    return (head.startswith("error: no symbol") and head == got_head
+            and set(got_close.split(", ")) <= set(close.split(", ")))
+
+
+async def test_lazy_answers_equal_the_index_on_all_fixture_names(repo: Path, tmp_path: Path) -> None:
+    full, lazy, index = _contexts(repo, tmp_path)
+    names = sorted(index.by_name())
+    dotted = sorted({s.qualname for p in index.files for s in index.symbols(p) if "." in s.qualname})
+    langs = {index.files[p][2] for p in index.files}
+    assert len(names) >= 150 and len(dotted) >= 40 and langs >= {"python", "javascript", "typescript", "tsx",
+                                                                   "go", "rust", "java", "c", "cpp"}
+    assert await _compare(full, lazy, names, refs=True) == []
+    assert await _compare(full, lazy, dotted, refs=False) == []
+
+
+async def test_line_filter_narrows_and_keeps_unusual_layouts(repo: Path) -> None:
+    root = str(repo)
+    assert definition_files(root, "gnu_style") == ["more/tricky.c"]
+    assert definition_files(root, "split_typedef_t") == ["more/tricky.c"]
+    assert definition_files(root, "convert_to") == ["more/tricky.cpp"]
+    assert definition_files(root, "Wrapper") == ["more/tricky.rs"]
+    assert definition_files(root, "mapIt") == ["more/Tricky.java"]
+    assert definition_files(root, "SecondConst") == ["more/tricky.go"]
+    assert definition_files(root, "outer_fn") == ["more/tricky.py"]  # its call in another def is not a candidate
+    assert definition_files(root, "~Widget") == ["more/tricky.cpp"]  # not a word: every file with the text
+
+
+async def test_lazy_view_sees_new_and_edited_files(repo: Path, tmp_path: Path) -> None:
+    ctx = ToolContext(root=repo, cache_dir=tmp_path / "c")
+    tool = FindDefinitionsTool()
+    assert "error" in await answer(tool, ctx, name="brand_new")
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "new.py").write_text("def brand_new():\n    pass\n")
+    assert "pkg/new.py:1 function brand_new" in await answer(tool, ctx, name="brand_new")
+    (repo / "pkg" / "new.py").write_text("\n\ndef brand_new(x):\n    pass\n")
+    assert "pkg/new.py:3 function brand_new: def brand_new(x)" in await answer(tool, ctx, name="brand_new")
+    assert "Close names: pkg/new.py:brand_new" in await answer(tool, ctx, name="brand_neww")

@@ -1,0 +1,155 @@
+"""Answers before the index exists: ripgrep narrows, tree-sitter confirms, the full index fills in behind.
+
+`view()` gives the shared index when it is complete and fresh (a cheap stat check), else a `LazyView`:
+entries only for the files a query needs, taken from the index or a per-process cache when still
+fresh, else tagged now. Both give the same answers; the lazy one never waits for a build.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+from tools.languages import language_for
+from tools.rg import rg_path
+
+from .candidates import definition_files
+from .index import _INDEXES, Entry, Progress, SymbolIndex, changed, get_index, scan_file
+
+QUICK_SCAN = 20  # a complete index with at most this many changed files is refreshed in place
+_CACHE: dict[str, dict[str, Entry]] = {}  # root -> files tagged by lazy lookups (validated by stat)
+_CACHE_GUARD = threading.Lock()
+
+
+class LazyView(SymbolIndex):
+    """A partial index holding only files that may define the names asked for, tagged on demand."""
+
+    def __init__(self, base: SymbolIndex) -> None:
+        """Wrap the shared index (used as a cache of still-fresh entries); nothing is read or stored."""
+        super().__init__(base.root, base.path.parent.parent)
+        self.base = base
+        self._loaded = True
+        self.names: set[str] = set()
+        with _CACHE_GUARD:
+            self._cache = _CACHE.setdefault(str(self.root), {})
+
+    def entry(self, rel: str) -> Entry:
+        """A file's entry: from the index or the lazy cache when still fresh, else tagged now."""
+        root = str(self.root)
+        for source in (self.base.files, self._cache):
+            found = source.get(rel)
+            if found is not None and not changed(root, rel, found):
+                return found
+        found = scan_file(root, rel, language_for(rel) or "")[1]
+        self._cache[rel] = found
+        return found
+
+    def ensure(self, name: str, lines: dict[str, list[str]] | None = None) -> None:
+        """Tag every file that may define `name` (ripgrep finds them; `lines` reuses a word search)."""
+        if name in self.names:
+            return
+        self.names.add(name)
+        for rel in definition_files(str(self.root), name, lines):
+            if rel not in self.files:
+                self.files[rel] = self.entry(rel)
+        self._by_name = None
+
+    def symbols(self, rel: str) -> list:
+        """Symbols of one file, tagging it on first use."""
+        if rel not in self.files and language_for(rel) and os.path.isfile(os.path.join(self.root, rel)):
+            self.files[rel] = self.entry(rel)
+            self._by_name = None
+        return super().symbols(rel)
+
+    def refresh_file(self, rel: str) -> Entry | None:
+        """The current entry of one file (None when it has no grammar or is gone)."""
+        if language_for(rel) is None or not os.path.isfile(os.path.join(self.root, rel)):
+            self.files.pop(rel, None)
+            self._by_name = None
+            return None
+        self.files[rel] = self.entry(rel)
+        self._by_name = None
+        return self.files[rel]
+
+    def refresh(self, on_progress: Progress | None = None, workers: int | None = None,
+                max_scan: int | None = None) -> int:
+        """A view is never refreshed as a whole."""
+        return 0
+
+    def _save(self) -> None:
+        """A view is never stored."""
+
+    def add_folder(self, rel_dir: str) -> None:
+        """Tag every code file under a folder (what a folder outline lists), as the index would list them."""
+        cmd = [rg_path(), "--files", "--no-messages", "--no-require-git"]
+        if rel_dir not in ("", "."):
+            cmd += ["--", rel_dir]
+        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, check=False)
+        names = [n.replace(os.sep, "/") for n in proc.stdout.decode("utf-8", "surrogateescape").splitlines()]
+        for rel in sorted(n.removeprefix("./") for n in names if language_for(n)):
+            if rel not in self.files:
+                self.files[rel] = self.entry(rel)
+        self._by_name = None
+
+
+def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
+    """The shared index when complete and fresh (refreshed in place for a few changed files), else a LazyView.
+
+    Never waits: while a background build holds the index, the lazy view answers.
+    """
+    base = get_index(root, cache_dir, refresh=False)
+    if base.lock.acquire(blocking=False):
+        try:
+            if not base._loaded:
+                base._load()
+            if base.complete and base.refresh(max_scan=QUICK_SCAN) >= 0:
+                return base
+        finally:
+            base.lock.release()
+    return LazyView(base)
+
+
+def start_background(root: Path, cache_dir: Path | None = None,
+                     on_progress: Progress | None = None) -> threading.Thread:
+    """Build or refresh the persistent index in a daemon thread (tagging runs in a process pool)."""
+    index = get_index(root, cache_dir, refresh=False)
+
+    def build() -> None:
+        try:
+            index.refresh(on_progress)
+        except Exception:  # a failed background build only means lookups stay lazy
+            pass
+        with _CACHE_GUARD:
+            _CACHE.pop(str(index.root), None)  # the index now holds what the lazy cache held
+
+    thread = threading.Thread(target=build, name="pith-symbol-index", daemon=True)
+    thread.start()
+    return thread
+
+
+def note_edit(root: Path, cache_dir: Path | None, rel: str) -> None:
+    """Re-tag one edited file in a loaded index (a few ms) and store the index in the background.
+
+    Skipped while a build holds the index: that build, or the next lookup's stat check, sees the change.
+    """
+    index = _INDEXES.get((os.path.realpath(root), str(cache_dir or "")))
+    if index is None or not index.complete or not index.lock.acquire(blocking=False):
+        return
+    try:
+        index.refresh_file(rel)
+    finally:
+        index.lock.release()
+    threading.Thread(target=index.save, name="pith-symbol-save", daemon=True).start()
+
+
+def _stop_builds() -> None:
+    """At exit, stop background builds after their running chunks (the process pool would be waited for)."""
+    for index in list(_INDEXES.values()):
+        index.cancel.set()
+
+
+try:  # runs before concurrent.futures joins its pools at interpreter exit (plain atexit runs after)
+    threading._register_atexit(_stop_builds)  # type: ignore[attr-defined]
+except (AttributeError, RuntimeError):
+    pass
