@@ -156,3 +156,17 @@ async def test_commit_and_rewind_commands(demo_repo: Path) -> None:
         await wait_until(pilot, lambda: "committed" in notices(app))
     assert git(demo_repo, "log", "-1", "--format=%an|%s").strip() == "Grace Hopper|Note the cart"
     assert git(demo_repo, "status", "--porcelain").strip() == ""
+
+
+def test_snapshot_slash_completion_menu(snap_compare: Any, tmp_path: Path) -> None:
+    from tests.test_tui_snapshots import demo_events, feed, fixed_app
+
+    app = fixed_app(demo_events()[:3])
+    app.user_commands_dir = tmp_path / "none"  # type: ignore[attr-defined]
+
+    async def run_before(pilot: Any) -> None:
+        await feed(pilot)
+        await pilot.press("/", "c")
+        await pilot.pause(0.2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

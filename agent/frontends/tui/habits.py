@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
 
 LONG_TURN_S = 10.0
+HELP_WIDTH = 56
 
 
 def custom_commands(app: PithApp) -> dict[str, CustomCommand]:
@@ -31,9 +32,15 @@ def command_choices(app: PithApp) -> list[tuple[str, str]]:
     for name in commands.COMMANDS:
         handler = getattr(commands, "cmd_" + name, None)
         doc = (handler.__doc__ or "").strip().splitlines()[0] if handler is not None and handler.__doc__ else ""
-        built_in.append((name, doc))
-    extra = [(c.name, f"{c.help} ({c.source} command)") for c in custom_commands(app).values()]
+        built_in.append((name, _short(doc.removeprefix(f"/{name}:").strip())))
+    extra = [(c.name, _short(f"{c.help} ({c.source})")) for c in custom_commands(app).values()]
     return built_in + extra
+
+
+def _short(text: str, width: int = HELP_WIDTH) -> str:
+    """One line of help, cut to fit the menu."""
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def history_store(app: PithApp) -> HistoryStore:
