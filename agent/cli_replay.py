@@ -9,6 +9,7 @@ import typer
 
 DirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are")]
 RefArg = Annotated[str, typer.Argument(help="a session log path or id (a unique prefix works)")]
+RepoOpt = Annotated[Optional[Path], typer.Option("--repo", help="the repository to run in (default: the current one)")]
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -36,6 +37,7 @@ def replay(
     rerun: Annotated[bool, typer.Option("--rerun", help="re-run the recorded model turns in a fresh worktree")] = False,
     session_dir: DirOpt = None,
     timeline: Annotated[bool, typer.Option("--timeline", help="tokens per request by region (a chart on a terminal, rows otherwise)")] = False,
+    repo: RepoOpt = None,
 ) -> None:
     """Render a recorded session (text, --json or --tui), or --rerun it and report divergence (exit 1)."""
     loaded = _load(ref, session_dir)
@@ -47,8 +49,9 @@ def replay(
     if rerun:
         from agent.replay import ReplayError, rerun_session
 
+        root, settings = _today(repo, {"approve": "auto"}, set())
         try:
-            raise typer.Exit(rerun_session(loaded, sys.stdout))
+            raise typer.Exit(rerun_session(loaded, sys.stdout, root=root, settings=settings))
         except ReplayError as exc:
             _fail(str(exc))
         except KeyboardInterrupt:
@@ -81,29 +84,59 @@ def _replay_tui(loaded: Any) -> None:
 def resume(
     ref: RefArg,
     message: Annotated[Optional[str], typer.Argument(help="the next message; `-` reads it from stdin")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="default: the session's model")] = None,
-    api_base: Annotated[Optional[str], typer.Option("--api-base", help="OpenAI-compatible server URL")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", envvar="PITH_MODEL", help="default: your configured model (never the log's)")] = None,
+    api_base: Annotated[Optional[str], typer.Option("--api-base", envvar="PITH_API_BASE", help="OpenAI-compatible server URL (never the log's)")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSONL events on stdout; the last line is the result")] = False,
-    approve: Annotated[Optional[str], typer.Option("--approve", help="ask | auto | never (default: as recorded)")] = None,
+    approve: Annotated[Optional[str], typer.Option("--approve", help="ask | auto | never (default: as for pith run, never the log's)")] = None,
     max_steps: Annotated[int, typer.Option("--max-steps", help="more model calls before stopping")] = 50,
     max_cost: Annotated[Optional[float], typer.Option("--max-cost", help="more USD before stopping")] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", help="wall-clock seconds before stopping")] = None,
     session_dir: DirOpt = None,
+    repo: RepoOpt = None,
 ) -> None:
-    """Continue a session headless with a live model, appending to the same log (exit codes as `pith run`)."""
+    """Continue a session headless with a live model, appending to the same log (exit codes as `pith run`).
+    Today's settings apply (config files, flags, policy, sandbox); the log only gives the conversation."""
     text = sys.stdin.read() if message == "-" else (message or "Continue.")
     if not text.strip():
         _fail("empty message: give it as an argument or `-` for stdin")
     if approve is not None and approve not in ("ask", "auto", "never"):
         _fail(f"--approve must be ask, auto or never (got {approve!r})")
     loaded = _load(ref, session_dir)
-    overrides = {"model": model, "api_base": api_base, "approve": approve, "timeout": timeout}
-    raise typer.Exit(_resume(loaded.path, text.strip(), overrides, max_steps, max_cost, json_out))
+    flags = {"model": model, "api_base": api_base, "approve": approve, "timeout": timeout}
+    root, settings = _today(repo, {**flags, "approve": approve or "auto"}, {k for k, v in flags.items() if v})
+    if repo is None:
+        from agent.log import LogError
+        from agent.resume import check_root
+
+        try:
+            check_root(loaded, root)
+        except LogError as exc:
+            _fail(str(exc))
+    raise typer.Exit(_resume(loaded.path, text.strip(), (root, settings), max_steps, max_cost, json_out))
 
 
-def _resume(path: Path, text: str, overrides: dict[str, Any], max_steps: int, max_cost: Optional[float],
+def _today(repo: Optional[Path], flags: dict[str, Any], explicit: set[str]) -> tuple[Path, Any]:
+    """(the repository to run in, today's settings for it): --repo or the current one; never the log's."""
+    import os
+
+    from agent.settings_load import SettingsError, find_root, resolve_settings
+
+    start = (repo or Path(os.getcwd())).expanduser()
+    if not start.is_dir():
+        _fail(f"--repo {start} is not a folder")
+    root = find_root(start.resolve())[0]
+    try:
+        resolved = resolve_settings(root, flags, explicit)
+    except SettingsError as exc:
+        _fail(str(exc))
+    for notice in resolved.notices:
+        typer.echo(f"pith: note: {notice}", err=True)
+    return root, resolved.settings
+
+
+def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_cost: Optional[float],
             json_out: bool) -> int:
-    """Rebuild the session, run one more turn headless, return the exit code."""
+    """Rebuild the session with today's settings, run one more turn headless, return the exit code."""
     import asyncio
     import json
 
@@ -111,9 +144,13 @@ def _resume(path: Path, text: str, overrides: dict[str, Any], max_steps: int, ma
     from agent.log import LogError
     from agent.resume import load_session
     from agent.runner import UsageError
+    from agent.settings_load import missing_key
 
+    root, settings = where
+    if missing_key(settings):
+        _fail(missing_key(settings))
     try:
-        session = load_session(path, overrides)
+        session = load_session(path, {"interactive": False}, settings=settings, root=root)
     except (LogError, UsageError) as exc:
         _fail(str(exc))
     # Limits count the new work: the restored totals are the starting point.

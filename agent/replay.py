@@ -59,20 +59,26 @@ def model_turns(events: list[Event]) -> list[dict[str, Any]]:
 
 @dataclass
 class ReplayPolicy(Policy):
-    """Gives back the recorded approval decisions, in order; user decisions go through the approval events."""
+    """Today's policy decides; a recorded decision can only make it stricter (a log is untrusted input)."""
 
     recorded: list[ApprovalResolved] = field(default_factory=list)
     user_answers: list[ApprovalResolved] = field(default_factory=list)
 
     def decide(self, tool: str, approval: Approval) -> tuple[str, str]:
-        """The next recorded decision ('ask' for a person's answer, replayed by the pump)."""
-        if not self.recorded:
-            return "deny", "no recorded approval decision for this call in the original session"
-        answer = self.recorded.pop(0)
-        if answer.by == "user":
-            self.user_answers.append(answer)
-            return "ask", ""
-        return answer.decision, answer.reason
+        """Today's decision; a recorded denial is replayed, a recorded approval never widens it."""
+        decision, reason = super().decide(tool, approval)
+        answer = self.recorded.pop(0) if self.recorded else None
+        if decision == "deny":
+            return decision, reason
+        if answer is not None and answer.decision == "deny":
+            if answer.by == "user":
+                self.user_answers.append(answer)
+                return "ask", ""  # the pump gives the person's recorded "no" back
+            return "deny", answer.reason
+        if decision == "ask":
+            return "deny", (f"{reason}; " if reason else "") + (
+                "it needs a person's approval, and a re-run never reuses an approval recorded in the log")
+        return decision, reason
 
 
 @dataclass
@@ -144,24 +150,26 @@ def remove_worktree(root: Path, tree: Path, session_id: str) -> None:
         pass
 
 
-def _check_rerunnable(loaded: LoadedLog) -> tuple[Path, str]:
-    """(repository root, recorded HEAD), or a clear reason why not."""
+def _check_rerunnable(loaded: LoadedLog, root: Path) -> str:
+    """The recorded HEAD, or a clear reason why the session cannot be re-run in `root`."""
     head = loaded.header.get("git_head")
-    root = Path(loaded.header.get("root") or "")
     if not head:
         raise ReplayError("this session has no recorded git HEAD (it did not run in a git repository); cannot --rerun")
     if not (root / ".git").exists():
-        raise ReplayError(f"the session's repository {root} is not there any more; cannot --rerun")
-    return root, head
+        raise ReplayError(f"{root} is not a git repository: run --rerun inside the session's repository "
+                          "(or pass --repo PATH)")
+    return str(head)
 
 
-def rerun_session(loaded: LoadedLog, out: TextIO) -> int:
-    """Re-run the recorded model turns in a fresh worktree; 0 when every tool result matches, 1 otherwise."""
-    root, head = _check_rerunnable(loaded)
+def rerun_session(loaded: LoadedLog, out: TextIO, root: Path | None = None, settings: Any = None) -> int:
+    """Re-run the recorded model turns in a fresh worktree of `root` (default: the recorded repository) under
+    today's `settings` (policy and sandbox); 0 when every tool result matches, 1 otherwise."""
+    root = Path(root or loaded.header.get("root") or ".")
+    head = _check_rerunnable(loaded, root)
     tree = add_worktree(root, head)
     rerun_id = f"rerun-{loaded.header.get('session_id', 'session')}"
     try:
-        comparison = asyncio.run(_rerun(loaded, tree, rerun_id))
+        comparison = asyncio.run(_rerun(loaded, tree, rerun_id, settings))
     finally:
         remove_worktree(root, tree, rerun_id)
     recorded = len(comparison.recorded)
@@ -176,25 +184,29 @@ def rerun_session(loaded: LoadedLog, out: TextIO) -> int:
     return 0
 
 
-def _build(loaded: LoadedLog, tree: Path, rerun_id: str) -> Any:
-    """A session in the worktree with the recorded settings, scripted turns and decisions."""
+def _build(loaded: LoadedLog, tree: Path, rerun_id: str, settings: Any) -> Any:
+    """A session in the worktree with today's settings (given, or pith run's defaults) and the scripted turns."""
     from agent.backends.scripted import ScriptedModel
-    from agent.resume import settings_for
+    from agent.config import Settings
+    from agent.resume import today_settings
     from agent.runner import build_session
 
-    settings = settings_for(loaded, {})
-    settings.timeout = None
-    model = ScriptedModel(model_turns(loaded.events), name=f"rerun of {loaded.header.get('model', '')}")
-    session = build_session(settings, tree, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
+    turns = model_turns(loaded.events)
+    base = settings if settings is not None else Settings(approve="auto")
+    limits = {"timeout": None, "max_cost": None, "interactive": True, "max_steps": max(base.max_steps, len(turns) + 5)}
+    run_settings = today_settings(loaded, base, limits)
+    model = ScriptedModel(turns, name=f"rerun of {loaded.header.get('model', '')}")
+    session = build_session(run_settings, tree, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
                             model=model, session_id=rerun_id)
     recorded = [e for e in loaded.events if isinstance(e, ApprovalResolved)]
-    session.policy = ReplayPolicy(mode=settings.approve, allow=settings.allow, deny=settings.deny, recorded=recorded)
+    session.policy = ReplayPolicy(mode=run_settings.approve, allow=list(run_settings.allow),
+                                  deny=list(run_settings.deny), recorded=recorded)
     return session
 
 
-async def _rerun(loaded: LoadedLog, tree: Path, rerun_id: str) -> Comparison:
+async def _rerun(loaded: LoadedLog, tree: Path, rerun_id: str, settings: Any) -> Comparison:
     """Submit each recorded user message; compare results as they arrive; stop at the first divergence."""
-    session = _build(loaded, tree, rerun_id)
+    session = _build(loaded, tree, rerun_id, settings)
     comparison = Comparison(recorded=[e for e in loaded.events if isinstance(e, ToolCallFinished)],
                             steps=_steps(loaded.events), root=str(tree), recorded_root=str(loaded.header.get("root")))
     policy: ReplayPolicy = session.policy

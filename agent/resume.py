@@ -81,7 +81,7 @@ def close_interrupted(session: Session) -> int:
 
 
 def settings_for(loaded: LoadedLog, overrides: dict[str, Any] | None) -> Any:
-    """The recorded settings with the non-None overrides applied."""
+    """The recorded settings with the non-None overrides applied (for showing a log, never for running it)."""
     from agent.config import Settings
 
     settings = Settings.from_snapshot(loaded.header.get("settings") or {})
@@ -93,22 +93,60 @@ def settings_for(loaded: LoadedLog, overrides: dict[str, Any] | None) -> Any:
     return settings
 
 
+# What a session's shape keeps from its log (its view and limits), checked by type; nothing that widens what runs
+# or where keys go: model, api_base, approve, allow/deny, sandbox and pass_env always come from today's settings.
+SHAPE: dict[str, tuple[type, ...]] = {
+    "plan": (bool,), "keep_turns": (int,), "context_budget": (int,), "context_window": (int,),
+    "output_reserve": (int,), "syntax_gate": (str,), "command_timeout": (int, float),
+}
+
+
+def today_settings(loaded: LoadedLog, settings: Any, overrides: dict[str, Any] | None) -> Any:
+    """Today's settings (resolved by the caller) plus the log's shape; then the non-None overrides."""
+    import dataclasses
+
+    from agent.config import Settings
+
+    fresh = dataclasses.replace(settings) if settings is not None else Settings()
+    recorded = loaded.header.get("settings") or {}
+    for key, types in SHAPE.items():
+        value = recorded.get(key)
+        if isinstance(value, types) and not (isinstance(value, bool) and bool not in types):
+            setattr(fresh, key, value)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            setattr(fresh, key, value)
+    return fresh
+
+
+def check_root(loaded: LoadedLog, root: Path) -> None:
+    """A log only runs in the repository it was recorded in, unless the user named another (--repo)."""
+    recorded = loaded.header.get("root")
+    if recorded and Path(str(recorded)).resolve() != Path(root).resolve():
+        raise LogError(f"this session ran in {recorded}, not in {root}: run this from that repository, or pass "
+                       "--repo PATH to continue it in PATH")
+
+
 def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, model: Model | None = None,
-                 append: bool = True) -> Session:
-    """A Session rebuilt from the log at `path`, appending to the same log (unless `append` is false)."""
+                 append: bool = True, *, settings: Any = None, root: Path | None = None) -> Session:
+    """A Session rebuilt from the log at `path` with today's `settings`, in `root` (default: the recorded one),
+    appending to the same log (unless `append` is false)."""
     from agent.runner import build_session
 
     loaded = read_log(path)
-    root = Path(loaded.header.get("root") or ".")
+    root = Path(root or loaded.header.get("root") or ".")
     if not root.is_dir():
         raise LogError(f"the session's repository {root} no longer exists")
-    settings = settings_for(loaded, settings_overrides)
+    run_settings = today_settings(loaded, settings, settings_overrides)
     sid = loaded.header.get("session_id") or path.stem
-    session = build_session(settings, root, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
+    session = build_session(run_settings, root, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
                             model=model, session_id=sid)
     replay_events(session, loaded.events)
     if append:
         session.log = SessionLog.append_to(path)
+        # The outcome so far belongs to the earlier turns: a failed continuation must not report it as its own.
+        session.totals.summary, session.totals.verified = "", False
+        session.totals.last_status = "not_completed"
     if loaded.note:
         session.emit(Notice(text=f"resuming from the last complete event: {loaded.note}", level="warning"))
     closed = close_interrupted(session)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +200,16 @@ def find_root(start: Path) -> tuple[Path, str | None]:
     except (OSError, subprocess.TimeoutExpired):
         pass
     return start.resolve(), None
+
+
+def switched(settings: Settings, name: str, root: Path, flags: dict[str, Any], explicit: set[str]) -> Settings:
+    """The settings after `/model NAME`: an api_base stays only with a model of its own provider."""
+    same = provider_of(name) == provider_of(settings.model)
+    if not flags:
+        return replace(settings, model=name, api_base=settings.api_base if same else None)
+    flags, explicit = {**flags, "model": name}, set(explicit) | {"model"}
+    if not same:
+        flags.pop("api_base", None)
+        explicit.discard("api_base")
+    fresh = resolve_settings(root, flags, explicit).settings
+    return replace(settings, model=name, api_base=fresh.api_base)

@@ -45,7 +45,7 @@ def test_rerun_matches(recorded: tuple[Path, Path], tmp_path: Path, session_dir:
     assert "git clean deletes untracked files" in text  # the recorded session denied it
     git(repo, "checkout", "--", "calc.py")  # undo the recorded fix: the re-run must not touch this checkout
     (repo / "untracked.txt").write_text("must survive\n")
-    proc = run_pith(["replay", "--rerun", log.stem], tmp_path, session_dir)
+    proc = run_pith(["replay", "--rerun", log.stem], repo, session_dir)  # runs in the current repository
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "all 7 tool results match (7 compared)" in proc.stdout
     assert (repo / "calc.py").read_text() == FILES["calc.py"]  # the user's checkout is untouched
@@ -65,7 +65,7 @@ def test_rerun_reports_divergence_after_the_repo_changed(recorded: tuple[Path, P
     header["git_head"] = git(repo, "rev-parse", "HEAD").strip()
     changed = tmp_path / "changed.jsonl"
     changed.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
-    proc = run_pith(["replay", "--rerun", str(changed)], tmp_path, session_dir)
+    proc = run_pith(["replay", "--rerun", str(changed), "--repo", str(repo)], tmp_path, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
     assert "first divergence at step 1, tool read_lines, call c2" in out
@@ -95,7 +95,7 @@ def test_rerun_replays_a_recorded_user_denial(recorded: tuple[Path, Path], tmp_p
     from agent.log import read_log
     from agent.replay import rerun_session
 
-    _, log = recorded
+    repo, log = recorded
     loaded = read_log(log)
     edited = []
     for event in loaded.events:  # turn the policy's decisions into a person's answers
@@ -106,5 +106,5 @@ def test_rerun_replays_a_recorded_user_denial(recorded: tuple[Path, Path], tmp_p
     loaded.events = edited
     loaded.header["settings"]["interactive"] = True
     out = io.StringIO()
-    assert rerun_session(loaded, out) == 1  # the denial text of a person differs from the policy's
+    assert rerun_session(loaded, out, root=repo) == 1  # the denial text of a person differs from the policy's
     assert "call c4" in out.getvalue() and "the user denied this command" in out.getvalue()

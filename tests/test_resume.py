@@ -123,7 +123,7 @@ def test_resume_cli_message_from_stdin(demo_repo: Path, session_dir: Path, tmp_p
     shutil.copytree(demo_repo, tmp_path / "copy")
     _, log = record_demo(demo_repo, session_dir)
     script = write_script(tmp_path / "more.jsonl", [FINISH])
-    proc = run_pith(["resume", log.stem, "-", "--json", "-m", f"scripted:{script}"], tmp_path, session_dir,
+    proc = run_pith(["resume", log.stem, "-", "--json", "-m", f"scripted:{script}"], demo_repo, session_dir,
                     stdin="Please also check the docs.\n")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = jsonl(proc.stdout)

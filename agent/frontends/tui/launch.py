@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,9 @@ class Launch:
     head: str | None = None
     session_dir: Path | None = None
     model_factory: Callable[[Settings], Model] | None = None
+    notices: list[str] = field(default_factory=list)  # from settings resolution, shown once in the first session
+    flags: dict[str, Any] = field(default_factory=dict)  # the command line's values, to re-resolve on /model
+    explicit: set[str] = field(default_factory=set)
 
     def model(self, settings: Settings | None = None) -> Model:
         """A model for the settings (the injected factory, else the real backends)."""
@@ -38,15 +41,24 @@ class Launch:
 
     def new_session(self, task: str = "") -> Session:
         """A fresh session (slow the first time: imports the model backend)."""
+        from agent.events import Notice
         from agent.runner import build_session
 
-        return build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model())
+        session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model())
+        for text in self.notices:
+            session.emit(Notice(text=text, level="warning"))
+        self.notices = []
+        return session
 
     def switch_model(self, name: str) -> Model:
-        """A model for another name through `make_model`; raises with a clear message on a bad name."""
-        from agent.runner import make_model
+        """A model for another name, its key checked first; raises with a clear message and keeps the old one."""
+        from agent.runner import UsageError, make_model
+        from agent.settings_load import missing_key, switched
 
-        settings = dataclasses.replace(self.settings, model=name)
+        settings = switched(self.settings, name, self.root, self.flags, self.explicit)
+        problem = missing_key(settings)
+        if problem:
+            raise UsageError(problem)
         model = make_model(settings)
         self.settings = settings
         return model
@@ -57,10 +69,10 @@ class Launch:
             from agent import resume as resume_mod
         except ImportError:
             raise RuntimeError(NO_RESUME) from None
-        overrides: dict[str, Any] = {"interactive": True, "approve": self.settings.approve}
+        overrides: dict[str, Any] = {"interactive": True}
         model = self.model_factory(self.settings) if self.model_factory else None
-        if hasattr(resume_mod, "load_session"):
-            return resume_mod.load_session(path, overrides, model=model)
+        if hasattr(resume_mod, "load_session"):  # today's settings, in this repository only
+            return resume_mod.load_session(path, overrides, model=model, settings=self.settings, root=self.root)
         if hasattr(resume_mod, "resume_session"):
             return resume_mod.resume_session(path, overrides, model=model)
         raise RuntimeError(NO_RESUME)
