@@ -27,9 +27,11 @@ def summarise(path: Path) -> SessionInfo | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             header = json.loads(handle.readline())
-            status, cost = "running or cut off", None
+            status, cost, first = "running or cut off", None, ""
             for line in handle:
-                if '"session_finished"' in line:
+                if not first and '"user_message"' in line:  # a task typed in the TUI is its first message
+                    first = _first_text(line)
+                elif '"session_finished"' in line:
                     try:
                         done = json.loads(line)
                         status, cost = done.get("status", status), done.get("cost")
@@ -41,9 +43,18 @@ def summarise(path: Path) -> SessionInfo | None:
         return None
     return SessionInfo(
         id=header.get("session_id", path.stem), path=path, created=header.get("created", ""), root=header.get("root", ""),
-        task=_short(header.get("task") or ""),
+        task=_short(header.get("task") or first),
         model=header.get("model", ""), status=status, cost=cost,
     )
+
+
+def _first_text(line: str) -> str:
+    """The text of a logged user_message line ('' if it is not one)."""
+    try:
+        event = json.loads(line)
+    except json.JSONDecodeError:
+        return ""
+    return str(event.get("text") or "") if event.get("type") == "user_message" else ""
 
 
 def _short(task: str, width: int = 60) -> str:

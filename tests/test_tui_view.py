@@ -153,3 +153,71 @@ async def test_turn_ended_event_alone_sends_the_queue() -> None:
         app.on_session_event(TurnEnded(status="answered"))
         await pilot.pause(0.1)
         assert sent == ["later"]
+
+
+async def test_running_command_shows_live_tail_and_a_ticking_timer() -> None:
+    from agent.config import Settings
+    from agent.events import CommandOutput
+    from agent.frontends.tui.launch import Launch
+
+    app = PithApp(Launch(settings=Settings(model="scripted"), root=Path("/repo")), autostart=False, frozen=False)
+    async with app.run_test(size=SMALL) as pilot:
+        app.on_session_event(ToolCallStarted(call_id="r1", name="run", arguments={}, label="run pytest -q"))
+        for i in range(30):
+            app.on_session_event(CommandOutput(call_id="r1", text=f"test line {i}\n"))
+        app.on_session_event(CommandOutput(call_id="r1", text="progress 10%\rprogress 90%"))
+        await pilot.pause(1.6)
+        block = blocks(app, ToolBlock)[0]
+        live = str(block.live.render())
+        assert block.live.display and live.splitlines()[-1] == "progress 90%"
+        assert len(live.splitlines()) == 20 and "test line 29" in live and "test line 10" not in live
+        assert visible(app, block.live)
+        assert "run pytest -q · 1s" in str(block.title)
+        app.on_session_event(ToolCallFinished(call_id="r1", name="run", text="exit code 0\n30 passed", duration=1.4))
+        app.on_session_event(CommandOutput(call_id="r1", text="late output\n"))  # after the result: ignored
+        await pilot.pause(0.1)
+        assert not block.live.display and block.title == "✓ run pytest -q · 1.4s"
+        assert str(block.output.render()) == "exit code 0\n30 passed"
+
+
+async def test_plan_panel_says_the_run_finished_even_with_a_step_left_open() -> None:
+    from agent.events import PlanUpdated
+    from agent.frontends.tui.widgets.panels import SidePanel
+
+    app = idle_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.on_session_event(PlanUpdated(steps=[{"step": "fix", "status": "done"},
+                                                {"step": "run tests", "status": "in_progress"}]))
+        app.on_session_event(TurnEnded(status="finished"))
+        await pilot.pause()
+        side = app.query_one(SidePanel)
+        assert side.outcome.display
+        assert str(side.outcome.render()) == "■ run finished (step 2 left open by the model)"
+        app.on_session_event(UserMessage(text="next"))
+        assert not side.outcome.display
+
+
+async def test_compact_shows_one_notice(tmp_path: Path) -> None:
+    from agent.events import ContextCompacted, Notice
+    from agent.frontends.tui.widgets.blocks import NoticeBlock
+
+    repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    app = PithApp(make_launch(repo, None, [turn("hi")], plan=False), frozen=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        before = len(blocks(app, NoticeBlock))
+        await pilot.press(*"/compact", "enter")
+        await wait_until(pilot, lambda: len(blocks(app, NoticeBlock)) > before)
+        await pilot.pause(0.2)
+        added = [str(b.render()) for b in blocks(app, NoticeBlock)[before:]]
+        assert len(added) == 1 and "nothing old enough to compact" in added[0]
+        before = len(blocks(app, NoticeBlock))
+        app.on_session_event(ContextCompacted(summary="s", upto_index=4, tokens_before=9000, tokens_after=2000,
+                                              dropped=4))
+        app.on_session_event(Notice(text="compacted 4 older messages into a summary (9000 -> 2000 tokens)"))
+        failed = "compaction failed (boom); evicted old tool outputs instead (9000 -> 8000 tokens)"
+        app.on_session_event(Notice(text=failed, level="warning"))
+        app.on_session_event(Notice(text=failed))
+        await pilot.pause()
+        added = [str(b.render()) for b in blocks(app, NoticeBlock)[before:]]
+        assert len(added) == 2 and added[0].startswith("⇊ compacted 4 messages") and added[1] == failed

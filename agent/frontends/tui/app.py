@@ -19,7 +19,7 @@ from agent.frontends.tui import habits
 from agent.frontends.tui.launch import Launch
 from agent.frontends.tui.screens.approval import ApprovalScreen
 from agent.frontends.tui.screens.help import HelpScreen
-from agent.frontends.tui.view import EventView, context_budget
+from agent.frontends.tui.view import EventView
 from agent.frontends.tui.widgets.blocks import ToolBlock
 from agent.frontends.tui.widgets.completion import CompletionMenu
 from agent.frontends.tui.widgets.composer import Composer
@@ -159,15 +159,16 @@ class PithApp(App[None]):
                 self.view.handle(event)
         finally:
             self.view.live = True
+        from agent.frontends.tui.resumed import remember
+
+        remember(self.query_one(Composer), self.view.past_texts)
 
     def attach(self, session: Session, resumed: bool = False) -> None:
         """Make `session` the current one and start pumping its events."""
         assert self.view is not None
         self.session = session
         self.finished = asyncio.Event()
-        self.view.context = session.context
-        self.view.cost_of = lambda: session.totals.cost
-        self.view.status.set(state="idle", budget=context_budget(session.context))
+        self.view.attach(session, resumed)
         self.run_worker(self._pump(session), name="pump", group="pump")
         session.start(resumed=resumed)
 

@@ -49,7 +49,7 @@ def _need_session(app: PithApp) -> bool:
 async def cmd_compact(app: PithApp, focus: str) -> None:
     """Ask the core to compact now."""
     if _need_session(app):
-        app.view.notice("compacting" + (f" (focus: {focus})" if focus else "") + "…", "dim")  # type: ignore[union-attr]
+        app.view.status.set(state="compacting" + (f" (focus: {focus})" if focus else "") + "…")  # type: ignore[union-attr]
         app.submit_op(Compact(focus=focus))
 
 
@@ -99,7 +99,7 @@ async def _fresh(app: PithApp) -> None:
     await app.end_session()
     app.query_one(Conversation).clear_blocks()
     app.query_one(SidePanel).reset()
-    app.view.status.set(context_tokens=0, cost=0.0, evictions=0, compactions=0, state="starting…")  # type: ignore[union-attr]
+    app.view.status.set(context_tokens=0, cost=None, priced=False, evictions=0, compactions=0, state="starting…")  # type: ignore[union-attr]
     app.busy = False
     app.resume_path = None
     await app._boot()

@@ -1,12 +1,13 @@
 """Turning core events into conversation blocks, side-panel updates and status-bar changes."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from agent.events import (
-    ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
-    ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
+    ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
+    ContextEvicted, ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
     SessionStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
 )
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
@@ -17,6 +18,16 @@ QUIET_END = ("finished", "answered")
 
 
 def context_budget(context: Any) -> int | None:
+def planned_budget(session: Any) -> int | None:
+    """The budget the context manager will use for this model (before its first request configures it)."""
+    from agent.tokens import compute_budget
+
+    try:
+        return compute_budget(session.model.name, session.settings)[1]
+    except Exception:
+        return None
+
+
     """The context manager's token budget, read defensively (an int, a property or a method)."""
     budget = getattr(context, "budget", None)
     if callable(budget):
@@ -28,6 +39,18 @@ def context_budget(context: Any) -> int | None:
 
 
 class EventView:
+class CostSum:
+    """The total cost of logged replies, drawn before the session is attached (unknown once any is unknown)."""
+
+    def __init__(self) -> None:
+        self.total: float | None = 0.0
+
+    def add(self, cost: float | None) -> float | None:
+        """Add one reply's cost; returns the running total."""
+        self.total = None if self.total is None or cost is None else self.total + cost
+        return self.total
+
+
     """Renders every event; `live` is false while drawing a resumed session's past."""
 
     def __init__(self, conversation: Conversation, side: SidePanel, status: StatusBar, frozen: bool = False,
@@ -43,11 +66,35 @@ class EventView:
         self.tools: dict[str, ToolBlock] = {}
         self.finish_args: dict[str, str] = {}
         self.live = True
+        self.started: dict[str, float] = {}
+        self.past_cost = CostSum()
+        self.past_texts: list[str] = []  # what the user typed in a resumed session, for the Up-arrow history
+        self._last_notice = ""
+        self._compacted = False
 
+        if not frozen:  # snapshots must not depend on the clock
+            conversation.set_interval(0.5, self.tick)
+
+    def tick(self) -> None:
+        """Update the elapsed time of every running tool call."""
+        now = time.monotonic()
+        for call_id, block in self.tools.items():
+            if call_id in self.started:
+                block.tick(now - self.started[call_id])
+
+    def attach(self, session: Any, resumed: bool) -> None:
+        """Read the session's totals: budget, and for a resumed one the cost so far (the log's replies)."""
+        self.context = session.context
+        self.cost_of = lambda: session.totals.cost
+        self.status.set(state="idle", budget=context_budget(session.context) or planned_budget(session))
+        if resumed and session.totals.steps:
+            self.status.set_cost(session.totals.cost)
     def handle(self, event: Event) -> None:
         """Render one event."""
         method = getattr(self, "_on_" + event.type, None)
         if method is not None:
+        if event.type != "notice":
+            self._last_notice = ""  # only back-to-back repeats are dropped
             method(event)
 
     def flush(self) -> None:
@@ -61,6 +108,7 @@ class EventView:
         self.conversation.add(NoticeBlock(text, level))
 
     def _on_session_started(self, e: SessionStarted) -> None:
+        self._last_notice = text
         self.status.set(model=e.model)
         verb = "resumed session" if e.resumed else "new session"
         where = "" if self.frozen else f" {e.session_id} · {e.root}"
@@ -71,6 +119,9 @@ class EventView:
         self.conversation.add(UserBlock(e.text))
 
     def _on_reminder_added(self, e: ReminderAdded) -> None:
+        self.side.set_outcome("")
+        if not self.live:
+            self.past_texts.append(e.text)
         self.notice("reminder to the model: " + e.text.splitlines()[0][:100], "dim")
 
     def _on_turn_started(self, e: TurnStarted) -> None:
@@ -91,20 +142,30 @@ class EventView:
             self.conversation.add(block)
             block.finish(e.content)
         self.current = None
-        self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context), cost=self.cost_of(),
+        self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context),
                         model=e.model or self.status.model)
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
         self.current = None
+        self.status.set_cost(self.cost_of() if self.live else self.past_cost.add(e.cost))
         if e.name == "finish" and isinstance(e.arguments.get("summary"), str):
             self.finish_args[e.call_id] = e.arguments["summary"]
         self.tools[e.call_id] = self.conversation.add(ToolBlock(e.call_id, e.name, e.label))  # type: ignore[assignment]
 
     def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
         block = self.tools.pop(e.call_id, None)
+        if self.live:
+            self.started[e.call_id] = time.monotonic()
+
+    def _on_command_output(self, e: CommandOutput) -> None:
+        block = self.tools.get(e.call_id)
+        if block is not None:
+            block.add_output(e.text)
+            self.conversation.follow()
         if block is None:
             block = self.conversation.add(ToolBlock(e.call_id, e.name, e.name))  # type: ignore[assignment]
         duration = None if self.frozen else e.duration
+        self.started.pop(e.call_id, None)
         block.finish(e.text, e.is_error, duration, denied=bool(e.data.get("denied")))
         summary = self.finish_args.pop(e.call_id, None)
         if summary and not e.is_error:
@@ -135,6 +196,8 @@ class EventView:
         if e.decision == "deny":
             self.notice(f"⊘ denied: {e.reason}" if e.reason else "⊘ denied", "warning")
         elif e.decision == "always":
+            for block in self.tools.values():
+                block.approved()
             self.notice("✓ allowed for the rest of this session", "dim")
 
     def _on_plan_updated(self, e: PlanUpdated) -> None:
@@ -152,10 +215,15 @@ class EventView:
         self.status.set(compactions=self.status.compactions + 1, context_tokens=e.tokens_after)
         self.side.set_compaction(e.summary, e.dropped, e.tokens_before, e.tokens_after, e.focus)
         self.notice(f"⇊ compacted {e.dropped} messages ({short_tokens(e.tokens_before)} → "
+        self._compacted = True
                     f"{short_tokens(e.tokens_after)} tokens); the summary is in the side panel", "mark")
 
     def _on_notice(self, e: Notice) -> None:
-        self.notice(e.text, e.level)
+        # /compact: the core reports the outcome after the ContextCompacted mark (and a failure twice): show it once
+        repeated = e.text == self._last_notice or (self._compacted and e.text.startswith("compacted "))
+        self._compacted = False
+        if not repeated:
+            self.notice(e.text, e.level)
 
     def _on_error(self, e: ErrorOccurred) -> None:
         self.notice(f"error ({e.kind}): {e.message}", "error")
@@ -169,3 +237,4 @@ class EventView:
 
     def _on_session_finished(self, e: SessionFinished) -> None:
         self.status.set(state="session ended")
+        self.side.set_outcome(e.status)

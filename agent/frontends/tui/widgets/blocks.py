@@ -9,6 +9,8 @@ from textual.widgets import Collapsible, Markdown, Static
 
 DIFF_THEME = "monokai"
 TOOL_ICONS = {"running": "…", "ok": "✓", "error": "✗", "denied": "⊘", "waiting": "?"}
+LIVE_LINES = 20  # a running command shows the tail of its output, this many lines
+LIVE_CHARS = 20_000  # and keeps at most this much of it in memory
 
 
 def diff_renderable(diff: str) -> Syntax | Text:
@@ -78,19 +80,48 @@ class AssistantBlock(Markdown):
 
 
 class ToolBlock(Collapsible):
-    """One tool call: name, key args, status and duration; expands to the exact output the model saw."""
+    """One tool call: name, key args, status and duration; expands to the exact output the model saw.
+
+    While a command runs, its live output (the last LIVE_LINES lines) shows under the title with the elapsed time.
+    """
 
     def __init__(self, call_id: str, name: str, label: str) -> None:
         self.call_id = call_id
         self.name_ = name
         self.call_label = label or name
         self.output = Static("", classes="tool-output", markup=False)
+        self.live = Static("", classes="tool-live", markup=False)
+        self.live.display = False
+        self.live_text = ""
         super().__init__(self.output, title=self._headline("running", None), collapsed=True, classes="block tool")
         self.status = "running"
 
-    def _headline(self, status: str, duration: float | None) -> str:
+    def compose(self) -> ComposeResult:
+        """Title, the collapsible output, then the live tail of a running command."""
+        yield from super().compose()
+        yield self.live
+
+    def add_output(self, text: str) -> None:
+        """Append live output from the running command and show its last lines."""
+        if self.status != "running" or not text:
+            return
+        self.live_text = (self.live_text + text.replace("\r\n", "\n"))[-LIVE_CHARS:]
+        lines = self.live_text.rstrip("\n").split("\n")
+        # progress bars redraw their line with \r: show the last state of each line
+        shown = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines[-LIVE_LINES:])
+        self.live.update(Text(shown))
+        self.live.display = True
+
+    def tick(self, elapsed: float) -> None:
+        """Show how long the call has been running."""
+        if self.status == "running" and elapsed >= 1:
+            self.title = self._headline(self.status, elapsed, running=True)
+
+    def _headline(self, status: str, duration: float | None, running: bool = False) -> str:
         """The one-line summary shown when collapsed."""
         icon = TOOL_ICONS.get(status, "·")
+        if running and duration is not None:
+            return f"{icon} {self.call_label} · {elapsed_text(duration)}"
         dur = f" · {duration:.1f}s" if duration is not None and duration >= 0.1 else ""
         return f"{icon} {self.call_label}{dur}"
 
@@ -98,12 +129,25 @@ class ToolBlock(Collapsible):
         """Record the result."""
         self.status = "denied" if denied else "error" if is_error else "ok"
         self.title = self._headline(self.status, duration)
+        self.live.display = False  # the full output the model saw is in the expandable part
         self.output.update(Text(text))
         self.set_class(is_error, "error")
 
     def waiting(self) -> None:
         """Mark the call as waiting for an approval."""
+        self.status = "waiting"
         self.title = self._headline("waiting", None)
+
+    def approved(self) -> None:
+        """The approval came back: running again."""
+        if self.status == "waiting":
+            self.status = "running"
+
+
+def elapsed_text(seconds: float) -> str:
+    """12 -> '12s', 75 -> '1m 15s'."""
+    seconds = int(seconds)
+    return f"{seconds}s" if seconds < 60 else f"{seconds // 60}m {seconds % 60:02d}s"
 
 
 class DiffBlock(Vertical):

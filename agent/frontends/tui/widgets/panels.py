@@ -63,6 +63,8 @@ class SidePanel(VerticalScroll):
         self.plan = Static(plan_text([]), id="plan")
         self.notes = Static(fact_text([]), id="notes")
         self.compaction = Static(Text("none yet", style="dim"), id="compaction")
+        self.outcome = Static("", id="plan-outcome")
+        self.outcome.display = False
 
     def compose(self):  # type: ignore[no-untyped-def]
         """Three titled sections."""
@@ -71,6 +73,7 @@ class SidePanel(VerticalScroll):
         yield Static("Notes", classes="side-title")
         yield self.notes
         yield Static("Last compaction", classes="side-title")
+        yield self.outcome
         yield self.compaction
 
     def set_plan(self, steps: list[dict[str, Any]]) -> None:
@@ -82,6 +85,19 @@ class SidePanel(VerticalScroll):
         """Append a scratchpad fact."""
         self.facts.append(fact)
         self.notes.update(fact_text(self.facts))
+
+    def set_outcome(self, status: str) -> None:
+        """Say how the last turn ended under the plan ('' hides it): the model may leave steps open."""
+        self.outcome.display = bool(status)
+        if not status:
+            return
+        open_steps = [i for i, s in enumerate(self.steps, 1) if s.get("status") in ("in_progress", "pending")]
+        ok = status in ("finished", "answered")
+        line = Text("■ run finished" if status == "finished" else "■ answered" if ok else f"■ turn ended: "
+                    f"{status.replace('_', ' ')}", style="bold green" if ok else "bold yellow")
+        if open_steps and self.steps:
+            line.append(f" (step {', '.join(map(str, open_steps))} left open by the model)", style="dim")
+        self.outcome.update(line)
 
     def set_compaction(self, summary: str, dropped: int, before: int, after: int, focus: str) -> None:
         """Show what the last compaction dropped and its summary."""
@@ -99,6 +115,7 @@ class SidePanel(VerticalScroll):
 
 
 class StatusBar(Static):
+        self.set_outcome("")
     """Model · context tokens vs budget · cost · eviction and compaction marks · state."""
 
     def __init__(self, **kwargs: object) -> None:
@@ -106,7 +123,8 @@ class StatusBar(Static):
         self.model = ""
         self.context_tokens = 0
         self.budget: int | None = None
-        self.cost: float | None = 0.0
+        self.cost: float | None = None
+        self.priced = False  # no cost is shown before the first model reply (then `cost ?` stays `cost ?`)
         self.evictions = 0
         self.compactions = 0
         self.state = "starting"
@@ -117,10 +135,11 @@ class StatusBar(Static):
         if self.budget:
             pct = 100 * self.context_tokens / self.budget
             ctx = f"{ctx}/{short_tokens(self.budget)} ({pct:.0f}%)"
-        cost = "cost ?" if self.cost is None else f"${self.cost:.4f}"
         out = Text()
         out.append(f" {model_label(self.model) or '…'} ", style="bold")
-        out.append(f"│ ctx {ctx} │ {cost} ")
+        out.append(f"│ ctx {ctx} ")
+        if self.priced:
+            out.append("│ cost ? " if self.cost is None else f"│ ${self.cost:.4f} ")
         if self.evictions:
             out.append(f"│ ✂ {self.evictions} evicted ", style="yellow")
         if self.compactions:
@@ -134,3 +153,7 @@ class StatusBar(Static):
         for key, value in fields.items():
             setattr(self, key, value)
         self.refresh_text()
+
+    def set_cost(self, cost: float | None) -> None:
+        """The session's total so far (None: unknown, shown as `cost ?` from then on)."""
+        self.set(cost=cost, priced=True)
