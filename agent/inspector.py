@@ -146,21 +146,25 @@ class Replayer:
         self.position = max(self.position, upto)
 
     def request(self, step: int, model: str, usage: dict[str, Any] | None = None) -> Request:
-        """The request the session sends now, as `agent.loop.ask_model` builds it."""
-        from agent.compaction import attach
-
-        session = self.session
+        """The request the session sends now (under the model recorded for that step)."""
         if model:
-            session.model.name = model
-        ctx = attach(session)
-        tools = [t.schema() for t in session.tools.values()]
-        messages = ctx.view(session.history, session.pad)
-        sizes = regions(messages, tools, ctx)
-        messages, sent_tools = backend_messages(session, messages, tools)
-        stubs = sum(1 for m in session.history[ctx.compacted_upto:]
-                    if m.get("role") == "tool" and m.get("tool_call_id") in ctx.evicted)
-        return Request(step=step, model=session.model.name, messages=messages, tools=sent_tools, regions=sizes,
-                       budget=ctx.budget, provider=usage or {}, evicted=stubs, compactions=ctx.compactions)
+            self.session.model.name = model
+        return build_request(self.session, step, usage)
+
+
+def build_request(session: Session, step: int, usage: dict[str, Any] | None = None) -> Request:
+    """The request `session` sends next, built as `agent.loop.ask_model` builds it (a live session works too)."""
+    from agent.compaction import attach
+
+    ctx = attach(session)
+    tools = [t.schema() for t in session.tools.values()]
+    messages = ctx.view(session.history, session.pad)
+    sizes = regions(messages, tools, ctx)
+    messages, sent_tools = backend_messages(session, messages, tools)
+    stubs = sum(1 for m in session.history[ctx.compacted_upto:]
+                if m.get("role") == "tool" and m.get("tool_call_id") in ctx.evicted)
+    return Request(step=step, model=session.model.name, messages=messages, tools=sent_tools, regions=sizes,
+                   budget=ctx.budget, provider=usage or {}, evicted=stubs, compactions=ctx.compactions)
 
 
 def replies(loaded: LoadedLog) -> list[tuple[int, AssistantMessage]]:

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent.backends.scripted import ScriptedModel
 from agent.config import Settings
 from agent.fakes import FakeOpenAIServer
@@ -75,3 +77,63 @@ def test_inspect_equals_recorded_requests(tmp_path: Path, session_dir: Path, mon
     assert json.dumps(one.messages) == json.dumps(server.requests[6]["messages"])
     assert set(one.regions) == set(REGIONS) and one.regions["tools"] > 500 and one.regions["instructions"] > 0
     assert any(r.regions["stubs"] > 0 for r, _ in rebuilt) and any(r.regions["summary"] > 0 for r, _ in rebuilt)
+
+
+GOLDEN = Path(__file__).parent / "golden" / "long_session.jsonl"
+
+
+def test_golden_step_breakdown_and_next_request() -> None:
+    loaded = read_log(GOLDEN)
+    request = request_at(loaded, 40)
+    assert request.step == 40 and request.model == "scripted:golden" and request.budget == 9000
+    assert request.total == count_messages(request.messages, request.tools)
+    assert request.regions["summary"] > 0 and request.regions["stubs"] > 0 and request.regions["scratchpad"] > 0
+    assert request.messages[1]["content"].startswith("Summary of earlier work")
+    assert request.messages[-1]["content"].startswith("<scratchpad>") and "FACT-05" in request.messages[-1]["content"]
+    assert request.provider["output_tokens"] == 40 and request.provider["cache_read_tokens"] == 0
+    assert request.evicted == sum(1 for m in request.messages if str(m.get("content", "")).startswith("[evicted:"))
+    following = request_at(loaded)  # the request the session would send next
+    assert following.step == 101 and following.messages[-2]["role"] == "tool"
+
+
+def test_golden_compaction_view() -> None:
+    from agent.inspector import InspectError, compaction_at
+
+    loaded = read_log(GOLDEN)
+    first = compaction_at(loaded, 1)
+    assert first.step == 24 and first.turns[0] == {"role": "user", "text": "Map how inventory computes stock levels.",
+                                                   "tokens": first.turns[0]["tokens"], "evicted": False}
+    assert first.dropped_tokens > first.summary_tokens > 0 and any(t["evicted"] for t in first.turns)
+    assert [f["text"][:7] for f in first.facts] == ["FACT-01", "FACT-02", "FACT-03"]
+    after = request_at(loaded, first.step)
+    assert all(f["text"] in after.messages[-1]["content"] for f in first.facts)  # kept verbatim in the tail
+    assert first.event.summary in after.messages[1]["content"]
+    second = compaction_at(loaded, 2)
+    assert second.turns[0]["text"].startswith("Step ") and second.step > first.step
+    for bad in (0, 6):
+        with pytest.raises(InspectError, match="this session has 5"):
+            compaction_at(loaded, bad)
+
+
+def test_inspect_cli(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli import app, register_all
+
+    register_all()
+    runner = CliRunner()
+    out = runner.invoke(app, ["inspect", str(GOLDEN), "--step", "3", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["step"] == 3 and data["request"]["messages"] == request_at(read_log(GOLDEN), 3).messages
+    assert data["tokens"]["total"] == sum(v for k, v in data["tokens"].items() if k != "total")
+    text = runner.invoke(app, ["inspect", str(GOLDEN), "--step", "30"]).output
+    assert "step 30 of 100" in text and "compaction summary" in text and "[evicted:" in text
+    shown = runner.invoke(app, ["inspect", str(GOLDEN), "--compaction", "1"]).output
+    assert "compaction 1 (before step 24)" in shown and "Summary it wrote:" in shown and "#1 FACT-01" in shown
+    for args, message in ((["--step", "0"], "no step 0"), (["--compaction", "9"], "no compaction 9"),
+                          (["--step", "2", "--compaction", "1"], "not both")):
+        bad = runner.invoke(app, ["inspect", str(GOLDEN), *args])
+        assert bad.exit_code == 2 and message in bad.output and "Traceback" not in bad.output
+    missing = runner.invoke(app, ["inspect", "nope", "--session-dir", str(tmp_path)])
+    assert missing.exit_code == 2 and "no session" in missing.output

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from agent.events import Compact, Undo
 from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind  # noqa: F401 (found by name)
+from agent.frontends.tui.screens.context import cmd_context  # noqa: F401 (found by name)
 from agent.frontends.tui.screens.help import HelpScreen
 from agent.frontends.tui.screens.sessions import SessionsScreen
 from agent.frontends.tui.widgets.blocks import DiffBlock
@@ -16,7 +17,7 @@ from agent.frontends.tui.widgets.panels import SidePanel
 if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
 
-COMMANDS = ("compact", "undo", "diff", "model", "clear", "sessions", "commit", "rewind", "help")
+COMMANDS = ("compact", "undo", "diff", "model", "clear", "sessions", "commit", "rewind", "context", "help")
 
 
 async def run_command(app: PithApp, text: str) -> None:

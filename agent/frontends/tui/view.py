@@ -96,6 +96,7 @@ class CostSum:
         if event.type != "notice":
             self._last_notice = ""  # only back-to-back repeats are dropped
             method(event)
+        self.side.chart.record(event, context_budget(self.context))
 
     def flush(self) -> None:
         """Render streamed text queued since the last flush."""

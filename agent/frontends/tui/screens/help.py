@@ -15,6 +15,7 @@ Type a task and press **Enter**. The agent plans, reads, edits and runs tests; y
 | Command | What it does |
 |---|---|
 | `/compact [focus]` | summarise older turns now (optionally keeping a focus) |
+| `/context` | the token timeline, the next request by region, what each compaction dropped |
 | `/undo` | restore the files to the previous checkpoint |
 | `/diff` | show every change this session made |
 | `/model NAME` | switch model (e.g. `openai/gpt-4o`); a bad name keeps the old one |

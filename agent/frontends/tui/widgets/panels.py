@@ -7,6 +7,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from agent.frontends.tui.widgets.timeline import ContextChart
+
 PLAN_MARKS = {"done": ("✓", "green"), "in_progress": ("▸", "bold yellow"), "pending": ("○", "dim"),
               "skipped": ("–", "dim"), "blocked": ("✗", "red")}
 
@@ -63,6 +65,7 @@ class SidePanel(VerticalScroll):
         self.plan = Static(plan_text([]), id="plan")
         self.notes = Static(fact_text([]), id="notes")
         self.compaction = Static(Text("none yet", style="dim"), id="compaction")
+        self.chart = ContextChart(id="context-chart")
         self.outcome = Static("", id="plan-outcome")
         self.outcome.display = False
 
@@ -72,6 +75,8 @@ class SidePanel(VerticalScroll):
         yield self.plan
         yield Static("Notes", classes="side-title")
         yield self.notes
+        yield Static("Context (click: /context)", classes="side-title")
+        yield self.chart
         yield Static("Last compaction", classes="side-title")
         yield self.outcome
         yield self.compaction
@@ -112,6 +117,7 @@ class SidePanel(VerticalScroll):
         self.plan.update(plan_text([]))
         self.notes.update(fact_text([]))
         self.compaction.update(Text("none yet", style="dim"))
+        self.chart.reset()
 
 
 class StatusBar(Static):
