@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,27 +13,34 @@ from agent.log import LogError
 
 def execute(settings: Settings, task: str, session_dir: Path | None, json_out: bool,
             explicit: set[str] | None = None) -> int:
-    """Run one task to its end; returns the exit code."""
-    from agent.frontends.headless import exit_code, run_headless
-    from agent.runner import UsageError, build_session, find_root
-    from agent.userconfig import ConfigError, load_config
+    """Run one task to its end; returns the exit code. `settings` holds the flags; `explicit` names those given."""
+    from agent.settings_load import SettingsError, find_root, missing_key, resolve_settings
 
     root, head = find_root(Path(os.getcwd()))
     try:
-        settings.apply(load_config(root), explicit if explicit is not None else set())
-    except ConfigError as exc:
+        resolved = resolve_settings(root, settings.snapshot(), explicit if explicit is not None else set())
+    except SettingsError as exc:
         print(f"pith: {exc}", file=sys.stderr)
         return 2
-    if settings.approve not in ("ask", "auto", "never"):
-        print(f"pith: approve must be ask, auto or never (got {settings.approve!r})", file=sys.stderr)
-        return 2
-    if settings.sandbox and not shutil.which("bwrap"):
-        print("pith: --sandbox needs bubblewrap (`bwrap`); install it (apt install bubblewrap) or drop --sandbox",
-              file=sys.stderr)
+    settings = resolved.settings
+    for notice in resolved.notices:
+        print(f"pith: note: {notice}", file=sys.stderr)
+    problem = missing_key(settings)
+    if problem:
+        print(f"pith: {problem}", file=sys.stderr)
         return 2
     if head is None:
         print(f"pith: {root} is not a git repository: tools, edits and tests work; undo checkpoints and "
               "`pith diff` do not", file=sys.stderr)
+    return _run(settings, task, root, head, session_dir, json_out)
+
+
+def _run(settings: Settings, task: str, root: Path, head: str | None, session_dir: Path | None,
+         json_out: bool) -> int:
+    """Build the session (the heavy imports happen here) and run it headless."""
+    from agent.frontends.headless import exit_code, run_headless
+    from agent.runner import UsageError, build_session
+
     try:
         session = build_session(settings, root, head, session_dir or default_session_dir(), task)
     except UsageError as exc:
