@@ -37,24 +37,42 @@ def tui(
         session_dir = Path(env_dir) if env_dir else None
     from agent.config import Settings
 
-    if approve not in ("ask", "auto", "never"):
-        typer.echo(f"pith: --approve must be ask, auto or never (got {approve!r})", err=True)
-        raise typer.Exit(2)
     settings = Settings(model=model, api_base=api_base, approve=approve, interactive=True, plan=not no_plan,
                         max_steps=max_steps)
-    raise typer.Exit(launch_tui(settings, session_dir, task, cont, resume))
+    raise typer.Exit(launch_tui(settings, session_dir, task, cont, resume, _explicit(ctx)))
 
 
-def launch_tui(settings: object, session_dir: Path | None, task: str | None, cont: bool, resume: str | None) -> int:
+def _explicit(ctx: typer.Context | None) -> set[str]:
+    """The settings the user gave (flags or PITH_* variables); the rest may come from config files."""
+    if ctx is not None and ctx.invoked_subcommand is None and ctx.command.name != "tui":
+        return {k for k, env in (("model", "PITH_MODEL"), ("api_base", "PITH_API_BASE")) if os.environ.get(env)}
+    from agent.cli import explicit_params
+
+    return explicit_params(ctx) if ctx is not None else set()
+
+
+def launch_tui(settings: object, session_dir: Path | None, task: str | None, cont: bool, resume: str | None,
+               explicit: set[str] | None = None) -> int:
     """Find the repository and the session to open, then run the app; returns the exit code."""
     from agent.config import default_session_dir
     from agent.frontends.tui.launch import Launch
-    from agent.runner import find_root
+    from agent.settings_load import SettingsError, find_root, missing_key, resolve_settings
 
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     root, head = find_root(Path(os.getcwd()))
-    launch = Launch(settings=settings, root=root, head=head, session_dir=session_dir or default_session_dir())  # type: ignore[arg-type]
+    flags = settings.snapshot()  # type: ignore[attr-defined]
+    try:
+        resolved = resolve_settings(root, flags, explicit or set())
+    except SettingsError as exc:
+        typer.echo(f"pith: {exc}", err=True)
+        return 2
+    problem = missing_key(resolved.settings)
+    if problem:
+        typer.echo(f"pith: {problem} (or choose another model with -m, or `model` in the config)", err=True)
+        return 2
+    launch = Launch(settings=resolved.settings, root=root, head=head, session_dir=session_dir or default_session_dir(),
+                    notices=resolved.notices, flags=flags, explicit=set(explicit or ()))
     path = None
     if cont or resume:
         try:

@@ -91,7 +91,11 @@ async def cmd_model(app: PithApp, name: str) -> None:
         return
     app.session.model = model
     app.session.settings.model = name
-    view.status.set(model=model.name)
+    app.session.settings.api_base = app.launch.settings.api_base  # goes with the provider
+    await asyncio.to_thread(app.session.context.configure, model.name, app.session.settings)
+    from agent.frontends.tui.view import context_budget
+
+    view.status.set(model=model.name, budget=context_budget(app.session.context))
     view.notice(f"model switched to {model.name}", "dim")
 
 
