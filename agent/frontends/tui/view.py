@@ -17,7 +17,6 @@ from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label
 QUIET_END = ("finished", "answered")
 
 
-def context_budget(context: Any) -> int | None:
 def planned_budget(session: Any) -> int | None:
     """The budget the context manager will use for this model (before its first request configures it)."""
     from agent.tokens import compute_budget
@@ -28,6 +27,7 @@ def planned_budget(session: Any) -> int | None:
         return None
 
 
+def context_budget(context: Any) -> int | None:
     """The context manager's token budget, read defensively (an int, a property or a method)."""
     budget = getattr(context, "budget", None)
     if callable(budget):
@@ -38,7 +38,6 @@ def planned_budget(session: Any) -> int | None:
     return budget if isinstance(budget, int) and budget > 0 else None
 
 
-class EventView:
 class CostSum:
     """The total cost of logged replies, drawn before the session is attached (unknown once any is unknown)."""
 
@@ -51,6 +50,7 @@ class CostSum:
         return self.total
 
 
+class EventView:
     """Renders every event; `live` is false while drawing a resumed session's past."""
 
     def __init__(self, conversation: Conversation, side: SidePanel, status: StatusBar, frozen: bool = False,
@@ -65,13 +65,12 @@ class CostSum:
         self.current: AssistantBlock | None = None
         self.tools: dict[str, ToolBlock] = {}
         self.finish_args: dict[str, str] = {}
-        self.live = True
         self.started: dict[str, float] = {}
         self.past_cost = CostSum()
         self.past_texts: list[str] = []  # what the user typed in a resumed session, for the Up-arrow history
         self._last_notice = ""
         self._compacted = False
-
+        self.live = True
         if not frozen:  # snapshots must not depend on the clock
             conversation.set_interval(0.5, self.tick)
 
@@ -89,14 +88,14 @@ class CostSum:
         self.status.set(state="idle", budget=context_budget(session.context) or planned_budget(session))
         if resumed and session.totals.steps:
             self.status.set_cost(session.totals.cost)
+
     def handle(self, event: Event) -> None:
         """Render one event."""
-        method = getattr(self, "_on_" + event.type, None)
-        if method is not None:
         if event.type != "notice":
             self._last_notice = ""  # only back-to-back repeats are dropped
+        method = getattr(self, "_on_" + event.type, None)
+        if method is not None:
             method(event)
-        self.side.chart.record(event, context_budget(self.context))
 
     def flush(self) -> None:
         """Render streamed text queued since the last flush."""
@@ -106,10 +105,10 @@ class CostSum:
 
     def notice(self, text: str, level: str = "info") -> None:
         """Add a one-line notice."""
+        self._last_notice = text
         self.conversation.add(NoticeBlock(text, level))
 
     def _on_session_started(self, e: SessionStarted) -> None:
-        self._last_notice = text
         self.status.set(model=e.model)
         verb = "resumed session" if e.resumed else "new session"
         where = "" if self.frozen else f" {e.session_id} · {e.root}"
@@ -117,12 +116,12 @@ class CostSum:
 
     def _on_user_message(self, e: UserMessage) -> None:
         self.current = None
-        self.conversation.add(UserBlock(e.text))
-
-    def _on_reminder_added(self, e: ReminderAdded) -> None:
         self.side.set_outcome("")
         if not self.live:
             self.past_texts.append(e.text)
+        self.conversation.add(UserBlock(e.text))
+
+    def _on_reminder_added(self, e: ReminderAdded) -> None:
         self.notice("reminder to the model: " + e.text.splitlines()[0][:100], "dim")
 
     def _on_turn_started(self, e: TurnStarted) -> None:
@@ -145,16 +144,13 @@ class CostSum:
         self.current = None
         self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context),
                         model=e.model or self.status.model)
+        self.status.set_cost(self.cost_of() if self.live else self.past_cost.add(e.cost))
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
         self.current = None
-        self.status.set_cost(self.cost_of() if self.live else self.past_cost.add(e.cost))
         if e.name == "finish" and isinstance(e.arguments.get("summary"), str):
             self.finish_args[e.call_id] = e.arguments["summary"]
         self.tools[e.call_id] = self.conversation.add(ToolBlock(e.call_id, e.name, e.label))  # type: ignore[assignment]
-
-    def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
-        block = self.tools.pop(e.call_id, None)
         if self.live:
             self.started[e.call_id] = time.monotonic()
 
@@ -163,10 +159,13 @@ class CostSum:
         if block is not None:
             block.add_output(e.text)
             self.conversation.follow()
+
+    def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
+        block = self.tools.pop(e.call_id, None)
+        self.started.pop(e.call_id, None)
         if block is None:
             block = self.conversation.add(ToolBlock(e.call_id, e.name, e.name))  # type: ignore[assignment]
         duration = None if self.frozen else e.duration
-        self.started.pop(e.call_id, None)
         block.finish(e.text, e.is_error, duration, denied=bool(e.data.get("denied")))
         summary = self.finish_args.pop(e.call_id, None)
         if summary and not e.is_error:
@@ -175,10 +174,15 @@ class CostSum:
             done.add_class("summary")
             done.finish(summary)
 
+    def _on_shell_started(self, e: Any) -> None:
+        """The user's `!command` started: a running block that shows its live output."""
+        self._on_tool_call_started(ToolCallStarted(call_id=e.call_id, name="run", arguments={}, label=f"! {e.command}"))
+
     def _on_shell_ran(self, e: Any) -> None:
         """The user's `!command` and its output (a ShellRan event)."""
         self.current = None
-        block = self.conversation.add(ToolBlock("shell", "run", f"! {e.command}"))
+        self.started.pop(e.call_id, None)
+        block = self.tools.pop(e.call_id, None) or self.conversation.add(ToolBlock("shell", "run", f"! {e.command}"))
         block.finish(e.output, e.is_error, None if self.frozen else e.duration)  # type: ignore[attr-defined]
 
     def _on_file_edited(self, e: FileEdited) -> None:
@@ -194,11 +198,11 @@ class CostSum:
     def _on_approval_resolved(self, e: ApprovalResolved) -> None:
         if self.live:
             self.status.set(state="running")
+            for block in self.tools.values():
+                block.approved()
         if e.decision == "deny":
             self.notice(f"⊘ denied: {e.reason}" if e.reason else "⊘ denied", "warning")
         elif e.decision == "always":
-            for block in self.tools.values():
-                block.approved()
             self.notice("✓ allowed for the rest of this session", "dim")
 
     def _on_plan_updated(self, e: PlanUpdated) -> None:
@@ -213,10 +217,10 @@ class CostSum:
                     f"({short_tokens(e.tokens_before)} → {short_tokens(e.tokens_after)} tokens)", "mark")
 
     def _on_context_compacted(self, e: ContextCompacted) -> None:
+        self._compacted = True
         self.status.set(compactions=self.status.compactions + 1, context_tokens=e.tokens_after)
         self.side.set_compaction(e.summary, e.dropped, e.tokens_before, e.tokens_after, e.focus)
         self.notice(f"⇊ compacted {e.dropped} messages ({short_tokens(e.tokens_before)} → "
-        self._compacted = True
                     f"{short_tokens(e.tokens_after)} tokens); the summary is in the side panel", "mark")
 
     def _on_notice(self, e: Notice) -> None:
@@ -235,7 +239,7 @@ class CostSum:
             self.status.set(state="idle" if e.status in QUIET_END else e.status.replace("_", " "))
         if e.status not in QUIET_END:
             self.notice(f"turn ended: {e.status.replace('_', ' ')}", "warning")
+        self.side.set_outcome(e.status)
 
     def _on_session_finished(self, e: SessionFinished) -> None:
         self.status.set(state="session ended")
-        self.side.set_outcome(e.status)
