@@ -1,11 +1,13 @@
 """Keeping the view within budget: eviction first (in batches), compaction second (one summary call).
 
-Cache policy. Providers cache the longest unchanged prefix of a request, so every change to an old message costs a
-re-read of everything after it. We therefore never evict one message per turn: nothing happens until the view passes
-EVICT_AT of the budget, then every tool output older than the last `keep_turns` turns, plus every read made stale by
-a re-read or an edit, goes in ONE batch. Between batches the view is append-only and the prefix stays byte-identical.
-Compaction (a summary call that rewrites the prefix) only runs when a batch could not bring the view under
-COMPACT_AT, which leaves room for several more turns before the next batch.
+Cache policy (docs/context.md). Providers cache the longest unchanged prefix of a request, so changing an old
+message re-writes everything after it. Between batches the view is append-only. A batch runs when
+- the view passes EVICT_AT of the budget: every output older than `keep_turns` turns and every superseded one
+  goes at once (it must: the alternative is not fitting), or
+- earlier, when superseded outputs (re-read, edited, re-run, retried) save more than the cache they break:
+  READ * HORIZON * saved >= (WRITE - READ) * (tail after the first change - saved).
+Compaction (a summary call that rewrites everything after the system prompt) only runs when a batch could not bring
+the view under COMPACT_AT, which leaves room for several more turns before the next batch.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from agent.context import ContextManager, apply_event, call_index, stale_reads, turn_starts
-from agent.events import ContextCompacted, ContextEvicted, Notice
+from agent.events import ContextCompacted, ContextEvicted, ModelUsage, Notice
 from agent.tokens import count_messages, count_text
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ COMPACT_AT = 0.6  # compact when a batch could not bring the view below this sha
 MIN_EVICT = 60  # tool outputs smaller than this (tokens) stay: a stub would save nothing
 MAX_FAILURES = 3  # consecutive failed compactions before the circuit breaker opens
 TOOL_CHARS = 2000  # per tool output in the compaction transcript
+READ, WRITE = 0.1, 1.25  # prompt-cache prices relative to uncached input (Anthropic; OpenAI reads at 0.5)
+HORIZON = 10  # later requests a batch is assumed to save on (a typical remaining task length)
+STUB_TOKENS = 20  # what a stub costs in place of an output
 
 
 def attach(session: Session) -> ContextManager:
@@ -34,6 +39,8 @@ def attach(session: Session) -> ContextManager:
     ctx = session.context
     if not ctx.budget or ctx.model_name != session.model.name:
         ctx.configure(session.model.name, session.settings)
+    while ctx.notices:
+        session.emit(Notice(text=ctx.notices.pop(0), level="warning"))
     return ctx
 
 
@@ -51,6 +58,7 @@ async def maintain(session: Session) -> None:
         return
     tokens = current_tokens(session)
     if tokens <= EVICT_AT * ctx.budget:
+        evict(session, early_batch(session), tokens)
         return
     tokens = evict(session, candidates(session, "age"), tokens)
     if tokens <= COMPACT_AT * ctx.budget:
@@ -76,6 +84,27 @@ def candidates(session: Session, policy: str) -> dict[str, str]:
             if cid not in ctx.evicted and calls[cid].get("tokens", 0) >= MIN_EVICT}
 
 
+def early_batch(session: Session) -> dict[str, str]:
+    """Superseded outputs (plus old ones after them, which ride along free) when that saves more than it breaks."""
+    picks = candidates(session, "age")
+    stale = [cid for cid, why in picks.items() if why != "age"]
+    if not stale:
+        return {}
+    ctx = session.context
+    calls = call_index(session.history, ctx.compacted_upto)
+    body = ctx.body(session.history)
+    best: dict[str, str] = {}
+    gain = 0.0
+    for first in sorted({calls[cid]["index"] for cid in stale}):
+        batch = {cid: why for cid, why in picks.items() if calls[cid]["index"] >= first}
+        saved = sum(calls[cid]["tokens"] - STUB_TOKENS for cid in batch)
+        tail = count_messages(body[first - ctx.compacted_upto:])
+        net = READ * HORIZON * saved - (WRITE - READ) * (tail - saved)
+        if net > gain:
+            best, gain = batch, net
+    return best
+
+
 def stub_for(session: Session, info: dict[str, Any]) -> str:
     """`[evicted: read_symbol app/auth.py:login, 412 tokens; call it again if needed]`."""
     tool = session.tools.get(info["name"])
@@ -92,7 +121,7 @@ def evict(session: Session, picks: dict[str, str], tokens: int) -> int:
         return tokens
     ctx = session.context
     calls = call_index(session.history, ctx.compacted_upto)
-    for reason in ("reread", "edited", "age", "budget"):
+    for reason in ("reread", "edited", "rerun", "retried", "age", "budget"):
         ids = [cid for cid, why in picks.items() if why == reason]
         if not ids:
             continue
@@ -177,7 +206,11 @@ async def summarise(session: Session, start: int, cut: int, focus: str) -> str:
     if focus:
         parts.append(f"Focus: keep everything about {focus}.")
     messages = [{"role": "system", "content": load("compact.md")}, {"role": "user", "content": "\n\n".join(parts)}]
-    reply = await compact_model(session).complete(messages, None)
+    model = compact_model(session)
+    reply = await model.complete(messages, None)
+    session.emit(ModelUsage(purpose="compaction", model=model.name, input_tokens=reply.input_tokens,
+                            output_tokens=reply.output_tokens, cache_read_tokens=reply.cache_read_tokens,
+                            cache_write_tokens=reply.cache_write_tokens, cost=reply.cost))
     text = (reply.content or "").strip()
     if not text:
         raise ValueError("the summariser returned nothing")

@@ -7,29 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from agent.events import AssistantMessage, ContextCompacted, ContextEvicted, Event, ToolCallFinished
+from agent.instructions import INSTRUCTION_FILES, MAX_INSTRUCTIONS, project_instructions  # noqa: F401 (re-exported)
 from agent.scratchpad import Scratchpad
 from agent.tokens import count_messages, count_text
 
-INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md")
-MAX_INSTRUCTIONS = 8000
 SUMMARY_HEAD = "Summary of earlier work in this session (older turns were compacted; the log keeps them):\n"
 CACHE = {"type": "ephemeral"}
-
-
-def project_instructions(root: Path, cwd: Path | None = None) -> str:
-    """AGENTS.md / CLAUDE.md at the repo root (and the current folder), capped."""
-    seen: set[Path] = set()
-    parts: list[str] = []
-    for folder in [root] + ([cwd] if cwd and cwd != root else []):
-        for name in INSTRUCTION_FILES:
-            path = folder / name
-            if path.is_file() and path.resolve() not in seen:
-                seen.add(path.resolve())
-                text = path.read_text(encoding="utf-8", errors="replace")
-                if len(text) > MAX_INSTRUCTIONS:
-                    text = text[:MAX_INSTRUCTIONS] + f"\n[… {name} cut at {MAX_INSTRUCTIONS} chars]"
-                parts.append(f"# {path.relative_to(root) if root in path.parents or path.parent == root else path}\n{text}")
-    return "\n\n".join(parts)
+MAX_BREAKPOINTS = 4  # Anthropic's limit on cache_control blocks per request
+INSTRUCTIONS_SHARE = 0.1  # project instructions may take this share of the budget; the rest is cut with a notice
+OUTPUT_SHARE = 0.2  # one tool output may take this share of the budget; the middle of a longer one is cut
+MIN_WORK = 2000  # tokens a budget needs beyond the fixed prefix: the task and a few tool outputs
 
 
 def is_anthropic(model_name: str) -> bool:
@@ -62,15 +49,32 @@ class ContextManager:
     failures: int = 0  # consecutive failed compactions (circuit breaker at 3)
     compaction_disabled: bool = False
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # call_id -> {"region", "edits"}
+    notices: list[str] = field(default_factory=list)  # for the user, emitted by compaction.attach
     _last_raw: int = 0
 
     def configure(self, model_name: str, settings: Any) -> None:
-        """Set the budget from the model's window, the output reserve and --context-budget."""
+        """Set the budget from the model's window, the output reserve and --context-budget; fit the instructions."""
         from agent.tokens import compute_budget, counts_are_estimates
 
         self.model_name = model_name
         self.window, self.budget = compute_budget(model_name, settings)
         self.counts_are_estimates = counts_are_estimates(model_name)
+        limit = int(self.budget * INSTRUCTIONS_SHARE)
+        if self.instructions and count_text(self.instructions) > limit:
+            size = count_text(self.instructions)
+            self.instructions = cut_tokens(self.instructions, limit, "project instructions")
+            self.notices.append(f"project instructions are {size} tokens, over {INSTRUCTIONS_SHARE:.0%} of the "
+                                f"{self.budget}-token budget: the model sees their first {limit} tokens")
+
+    def fixed_tokens(self, tools: list[dict[str, Any]] | None) -> int:
+        """Tokens every request carries: system prompt, project instructions, tool schemas."""
+        return count_messages(self.prefix()[:1], tools)
+
+    def cap_output(self, text: str) -> str:
+        """A tool output cut to OUTPUT_SHARE of the budget (head and tail kept), so no single output floods it."""
+        if not self.budget:
+            return text
+        return cut_tokens(text, int(self.budget * OUTPUT_SHARE), "output")
 
     def prefix(self) -> list[dict[str, Any]]:
         """The part of the request that never changes between turns (until a compaction)."""
@@ -118,7 +122,7 @@ class ContextManager:
         if isinstance(event, ToolCallFinished):
             if event.is_error:
                 return
-            edits = [e["path"] for e in event.data.get("file_edits", []) if e.get("path")]
+            edits = [e["path"] for e in event.data.get("file_edits") or [] if e.get("path")]
             region = event.data.get("region")
             if edits or isinstance(region, dict):
                 self.meta[event.call_id] = {"region": None if edits else region, "edits": edits}
@@ -126,8 +130,8 @@ class ContextManager:
             if event.input_tokens > 0 and self._last_raw > 0:
                 # Usage is exact for what was sent; tiktoken then only estimates what is new since.
                 self.offset = event.input_tokens - self._last_raw
-            self.last_cached_tokens = event.cached_tokens
-            self.cached_tokens_total += event.cached_tokens
+            self.last_cached_tokens = event.cache_read_tokens or event.cached_tokens
+            self.cached_tokens_total += self.last_cached_tokens
 
     def apply(self, event: Event) -> None:
         """Re-apply a logged eviction or compaction (resume); also learns from tool results."""
@@ -147,20 +151,47 @@ def apply_event(context: ContextManager, event: Event) -> None:
 
 
 def mark_cache(messages: list[dict[str, Any]], stable: int) -> list[dict[str, Any]]:
-    """Anthropic cache breakpoints on the system message and the last stable message with text."""
+    """Anthropic cache breakpoints: the system prompt (tools + system), the end of the previous request's stable
+    part (so this request reads what that one wrote) and the end of this one's (so the next reads it); at most 4.
+    Every kind of message can carry one: text, a tool-only assistant turn (its last tool_use), a tool result."""
     out = list(messages)
-    targets = [0]
-    for i in range(stable - 1, 0, -1):
-        content = out[i].get("content")
-        if out[i].get("role") in ("user", "assistant") and isinstance(content, str) and content.strip():
-            targets.append(i)
-            break
+    last = stable - 1
+    previous = next((i - 1 for i in range(last, 0, -1) if out[i].get("role") == "assistant"), 0)
+    targets = sorted({0, previous, last} - {-1})[:MAX_BREAKPOINTS]
     for i in targets:
-        message = copy.copy(out[i])
-        if isinstance(message.get("content"), str):
-            message["content"] = [{"type": "text", "text": message["content"], "cache_control": dict(CACHE)}]
-        out[i] = message
+        out[i] = _marked(out[i])
     return out
+
+
+def _marked(message: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `message` with a cache breakpoint on its last block (the history's dicts are never changed)."""
+    message = copy.copy(message)
+    content = message.get("content")
+    if message.get("role") == "tool":
+        message["cache_control"] = dict(CACHE)  # litellm puts it on the tool_result block
+    elif message.get("role") == "assistant" and message.get("tool_calls"):
+        calls = [dict(c) for c in message["tool_calls"]]
+        calls[-1]["cache_control"] = dict(CACHE)  # on the last tool_use block
+        message["tool_calls"] = calls
+    elif isinstance(content, str) and content:
+        message["content"] = [{"type": "text", "text": content, "cache_control": dict(CACHE)}]
+    elif isinstance(content, list) and content:
+        blocks = [dict(b) for b in content]
+        blocks[-1]["cache_control"] = dict(CACHE)
+        message["content"] = blocks
+    return message
+
+
+def cut_tokens(text: str, limit: int, what: str) -> str:
+    """`text` within `limit` tokens: head and tail kept, the middle replaced by a line saying what was cut."""
+    size = count_text(text)
+    if size <= limit or limit <= 0:
+        return text
+    keep = max(1, int(len(text) * limit / size * 0.95))  # characters, from the token ratio, with a little slack
+    head, tail = text[: keep * 2 // 3], text[-(keep // 3):]
+    return (f"{head}\n[… {what} cut: {size} tokens is over {limit} ({OUTPUT_SHARE:.0%} of the context budget for an "
+            f"output); narrow the command or query …]\n{tail}" if what == "output" else
+            f"{head}\n[… {what} cut at {limit} of {size} tokens …]")
 
 
 # ---- what the history holds, for eviction ----
@@ -186,7 +217,8 @@ def call_index(history: list[dict[str, Any]], start: int) -> dict[str, dict[str,
                                      "turn": i}
         elif message.get("role") == "tool" and message.get("tool_call_id") in calls:
             info = calls[message["tool_call_id"]]
-            info.update(index=i, tokens=count_text(str(message.get("content") or "")), turn=info.get("turn", turn))
+            text = str(message.get("content") or "")
+            info.update(index=i, tokens=count_text(text), turn=info.get("turn", turn), error=text.startswith("error"))
     return {cid: info for cid, info in calls.items() if "index" in info}
 
 
@@ -196,22 +228,47 @@ def turn_starts(history: list[dict[str, Any]], start: int) -> list[int]:
 
 
 def stale_reads(calls: dict[str, dict[str, Any]], meta: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Reads superseded by a later read of an overlapping region ("reread") or an edit of the file ("edited")."""
+    """Superseded outputs, call_id -> why: a read whose region was re-read ("reread") or whose file was since
+    edited ("edited"), a command run again ("rerun"), a failed edit's dump once an edit of that file worked
+    ("retried")."""
     stale: dict[str, str] = {}
     reads: list[tuple[str, dict[str, Any]]] = []
-    for cid, _info in sorted(calls.items(), key=lambda kv: kv[1]["index"]):
+    commands: dict[str, str] = {}
+    failed: list[tuple[str, str]] = []
+    for cid, info in sorted(calls.items(), key=lambda kv: kv[1]["index"]):
         data = meta.get(cid) or {}
         for path in data.get("edits") or []:
-            for old, region in reads:
-                if region.get("path") == path:
-                    stale.setdefault(old, "edited")
+            stale.update({old: "edited" for old, region in reads if region.get("path") == path and old not in stale})
+            stale.update({old: "retried" for old, where in failed if where == path and old not in stale})
         region = data.get("region")
         if region:
             for old, prev in reads:
                 if prev.get("path") == region.get("path") and _overlap(prev, region):
                     stale.setdefault(old, "reread")
             reads.append((cid, region))
+        command = _command(info)
+        if command:
+            if command in commands:
+                stale.setdefault(commands[command], "rerun")
+            commands[command] = cid
+        if info.get("error") and info["name"] in ("edit", "replace_symbol", "write_file"):
+            failed.append((cid, _edit_path(info["args"])))
     return stale
+
+
+def _command(info: dict[str, Any]) -> str:
+    """The shell command a call ran (`run`, or `finish` with `verify`), whitespace-normalised; '' for others."""
+    args = info.get("args") or {}
+    raw = args.get("command") if info["name"] == "run" else args.get("verify") if info["name"] == "finish" else None
+    return " ".join(raw.split()) if isinstance(raw, str) else ""
+
+
+def _edit_path(args: dict[str, Any]) -> str:
+    """The file an edit call targets (`path`, or the file part of replace_symbol's `path:Name`)."""
+    if isinstance(args.get("path"), str):
+        return args["path"].lstrip("./")
+    symbol = args.get("symbol")
+    return symbol.split(":", 1)[0].lstrip("./") if isinstance(symbol, str) and ":" in symbol else ""
 
 
 def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -206,6 +206,7 @@ async def finish(session: Session, state: TurnState, call: ToolCall) -> str:
 
 def finish_call(session: Session, result: ToolCallFinished) -> None:
     """Append the tool message to the history and emit the result (and side events)."""
+    result.text = session.context.cap_output(result.text)  # no single output may flood the budget
     session.history.append({"role": "tool", "tool_call_id": result.call_id, "content": result.text})
     session.record_result(result)
     if result.is_error:

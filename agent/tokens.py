@@ -48,6 +48,7 @@ def count_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]] |
 
 
 DEFAULT_WINDOW = 32000
+DEFAULT_BUDGET = 32000  # the working budget for every model, whatever its window: discipline by default (issue 19)
 OPENAI_PREFIXES = ("openai/", "gpt-", "o1", "o3", "o4", "azure/", "chatgpt")
 
 
@@ -66,15 +67,31 @@ def model_window(model_name: str) -> int | None:
 
 
 def compute_budget(model_name: str, settings: Any) -> tuple[int, int]:
-    """(window, budget): window minus output reserve minus a 5% margin, capped by --context-budget."""
+    """(window, budget): DEFAULT_BUDGET, or --context-budget N, or `full`; never above the window minus the
+    output reserve and a 5% margin."""
     window = getattr(settings, "context_window", None) or model_window(model_name) or DEFAULT_WINDOW
     reserve = int(getattr(settings, "output_reserve", 4096) or 0)
     margin = max(256, window // 20)  # tokenizer differences between tiktoken and the provider's own
-    budget = max(1024, window - reserve - margin)
-    cap = getattr(settings, "context_budget", None)
-    if cap:
-        budget = min(budget, int(cap))
-    return window, budget
+    full = max(1024, window - reserve - margin)
+    cap = parse_budget(getattr(settings, "context_budget", None))
+    if cap == "full":
+        return window, full
+    return window, min(full, cap or DEFAULT_BUDGET)
+
+
+def parse_budget(value: Any) -> int | str | None:
+    """A context budget setting: a positive token count, "full" (the whole window) or None; ValueError otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lower() == "full":
+        return "full"
+    try:
+        number = int(str(value).replace(",", "").replace("_", "").strip())
+    except ValueError:
+        raise ValueError(f"must be a number of tokens or `full` (got {value!r})") from None
+    if isinstance(value, bool) or number <= 0:
+        raise ValueError(f"must be a positive number of tokens or `full` (got {value!r})")
+    return number
 
 
 def counts_are_estimates(model_name: str) -> bool:

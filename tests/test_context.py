@@ -65,11 +65,16 @@ def of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 
 def test_budget_arithmetic() -> None:
     assert compute_budget("scripted:x", Settings()) == (32000, 32000 - 4096 - 1600)
-    assert compute_budget("scripted:x", Settings(context_window=100000, output_reserve=2000)) == (100000, 93000)
+    # 32K by default whatever the window (issue 19); `full` is the window minus the reserve and a 5% margin
+    assert compute_budget("scripted:x", Settings(context_window=100000, output_reserve=2000)) == (100000, 32000)
+    assert compute_budget("scripted:x", Settings(context_window=100000, output_reserve=2000,
+                                                 context_budget="full")) == (100000, 93000)
     assert compute_budget("scripted:x", Settings(context_window=100000, context_budget=20000))[1] == 20000
+    assert compute_budget("scripted:x", Settings(context_window=100000, context_budget=50000))[1] == 50000
     assert compute_budget("scripted:x", Settings(context_budget=90000))[1] == 26304  # a cap never raises it
     window, budget = compute_budget("openai/gpt-4o", Settings())
-    assert window == 128000 and budget == 128000 - 4096 - 6400
+    assert window == 128000 and budget == 32000
+    assert compute_budget("anthropic/claude-sonnet-4-5", Settings(context_budget="full"))[1] > 180000
     assert compute_budget("openai/no-such-model-xyz", Settings())[0] == 32000
     assert not counts_are_estimates("openai/gpt-4o") and counts_are_estimates("anthropic/claude-sonnet-4-5")
 
@@ -144,11 +149,23 @@ def test_anthropic_cache_breakpoints(tmp_path: Path) -> None:
         {"id": "a", "type": "function", "function": {"name": "grep", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "a", "content": "found"}]
     view = ctx.view(history, pad)
-    assert view[0]["content"][0]["cache_control"] == {"type": "ephemeral"}
-    assert view[2]["content"][0] == {"type": "text", "text": "ok", "cache_control": {"type": "ephemeral"}}
+    mark = {"type": "ephemeral"}
+    assert view[0]["content"][0]["cache_control"] == mark  # tools + system
+    assert view[1]["content"] == [{"type": "text", "text": "task", "cache_control": mark}]  # the previous request's end
+    assert view[3]["cache_control"] == mark and view[2]["content"] == "ok"  # this request's end: a tool result
     assert isinstance(view[-1]["content"], str) and history[1]["content"] == "ok"  # tail unmarked, history intact
+    assert "cache_control" not in history[2]
+    # A tool-only assistant turn (content None) at the end carries the mark on its last tool call; never over 4.
+    history += [{"role": "user", "content": "go on"}, {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "b", "type": "function", "function": {"name": "grep", "arguments": "{}"}},
+        {"id": "c", "type": "function", "function": {"name": "grep", "arguments": "{}"}}]}]
+    view = ctx.view(history, pad)
+    assert view[5]["tool_calls"][-1]["cache_control"] == mark and "cache_control" not in view[5]["tool_calls"][0]
+    assert view[4]["content"][0]["cache_control"] == mark and view[5]["content"] is None
+    assert json.dumps(view).count('"cache_control"') <= 4
     plain = ContextManager(root=tmp_path, system_prompt="sys", model_name="openai/gpt-4o").view(history, pad)
-    assert all(isinstance(m["content"], str) for m in plain)
+    assert all(m["content"] is None or isinstance(m["content"], str) for m in plain)
+    assert "cache_control" not in json.dumps(plain)  # OpenAI-style providers cache prefixes without marks
 
 
 def test_cached_tokens_from_provider_usage(tmp_path: Path) -> None:
@@ -181,7 +198,7 @@ def test_project_instructions(tmp_path: Path) -> None:
     (root / "pkg" / "AGENTS.md").write_text("pkg rule " * 2000)
     text = project_instructions(root, root / "pkg")
     assert "# AGENTS.md\nUse tabs." in text and "# CLAUDE.md\nRun make test." in text
-    assert "# pkg/AGENTS.md\npkg rule" in text and f"cut at {MAX_INSTRUCTIONS} chars" in text
+    assert "# pkg/AGENTS.md\npkg rule" in text and f"cut at {MAX_INSTRUCTIONS} characters" in text
     assert len(text) < 2 * MAX_INSTRUCTIONS
     assert project_instructions(root, root) == project_instructions(root)  # cwd == root: not twice
     assert project_instructions(tmp_path / "nothing") == ""

@@ -63,3 +63,32 @@ async def test_note_at_points_at_code(tmp_path: Path) -> None:
     assert (fact.path, fact.symbol, fact.lines) == ("a.py", "f", "1-2") and fact.hash
     assert split_pointer("src/x.py:12") == ("src/x.py", None, "12")
     assert split_pointer("src/x.py:Cls.m") == ("src/x.py", "Cls.m", None)
+
+
+def test_instruction_imports_resolve_once(tmp_path: Path) -> None:
+    from agent.context import project_instructions
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "AGENTS.md").write_text("# Rules\nUse tabs.\nStyle: @docs/style.md\n")
+    (tmp_path / "CLAUDE.md").write_text("@AGENTS.md\n")  # only an import: no section of its own, no duplicate
+    (tmp_path / "docs" / "style.md").write_text("Short lines. Back to @../AGENTS.md (a cycle), `@code.md` is code\n"
+                                                "```\n@docs/missing.md\n```\n")
+    (tmp_path / "copy.md").write_text("# Rules\nUse tabs.\nStyle: @docs/style.md\n")
+    outside = tmp_path.parent / "secret.md"
+    outside.write_text("SECRET")
+    (tmp_path / "CLAUDE.md").write_text(f"@AGENTS.md\n@copy.md\n@../{outside.name}\n")
+    text = project_instructions(tmp_path)
+    assert text.count("Use tabs.") == 1 and text.count("Short lines.") == 1  # same text once, cycle-safe
+    assert text.index("# AGENTS.md") < text.index("# docs/style.md")
+    assert "# CLAUDE.md" in text and "SECRET" not in text  # files outside the repository are never read
+    assert "@../secret.md" in text  # an import that does not resolve stays as written
+
+
+def test_instructions_over_their_share_are_cut_with_a_notice(tmp_path: Path) -> None:
+    from agent.config import Settings
+    from agent.context import INSTRUCTIONS_SHARE, ContextManager
+
+    ctx = ContextManager(root=tmp_path, system_prompt="SYS", instructions="rule number one. " * 3000)
+    ctx.configure("scripted:x", Settings(context_budget=20000))
+    assert count_text(ctx.instructions) <= 20000 * INSTRUCTIONS_SHARE + 40
+    assert ctx.notices and "first 2000 tokens" in ctx.notices[0]
