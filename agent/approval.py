@@ -3,65 +3,38 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import shlex
 from dataclasses import dataclass, field
 
+from agent.commands import command_danger, risky_target
 from agent.protected import config_write
 from tools.base import Approval
+from tools.sandbox.policy import parse, read_only_command
 
 MODES = ("ask", "auto", "never")
 
-# Destructive commands: never run without a person saying yes, whatever the mode.
+# Destructive patterns that are easiest to see in the raw text.
 DANGEROUS = [
-    (re.compile(r"\brm\s+(-[a-zA-Z]*[rf][a-zA-Z]*\s+)+(/|~|\$HOME|\*|\.\.?)(\s|$|/\s*$)"), "recursive delete of a root, home or parent folder"),
-    (re.compile(r"\bgit\s+push\b.*(--force\b|-f\b|--force-with-lease|\s\+\S)"), "force push"),
-    (re.compile(r"\bgit\s+branch\s+.*-D\b|\bgit\s+branch\s+.*--delete\s+--force"), "deletes a branch"),
-    (re.compile(r"\bfind\s+(/|~|\$HOME|\.\.)\S*\s.*-delete\b"), "mass delete outside the repository"),
-    (re.compile(r"\bgit\s+reset\s+--hard\b"), "git reset --hard discards work"),
-    (re.compile(r"\bgit\s+clean\s+-[a-zA-Z]*f"), "git clean deletes untracked files"),
-    (re.compile(r"\bgit\s+(checkout|restore)\s+(--\s+)?\.(\s|$)"), "discards all working-tree changes"),
-    (re.compile(r"(^|[;&|]\s*)(sudo|su)\s"), "runs as another user"),
     (re.compile(r"\bmkfs(\.|\s)|\bdd\s+.*of=/dev/"), "writes a device"),
     (re.compile(r">\s*/dev/sd|:\(\)\s*\{\s*:\|:&\s*\};:"), "destroys the system"),
-    (re.compile(r"(>|\btee\b|\bcp\b|\bmv\b|\brm\b)[^;&|]*\.git/"), "writes inside .git/"),
-    (re.compile(r"\bchmod\s+-R\s+777\s+/"), "opens permissions on the whole system"),
-    (re.compile(r"\b(curl|wget)\b[^|]*\|\s*(ba|z)?sh\b"), "runs a downloaded script"),
+    (re.compile(r"\b(curl|wget)\b[^|]*\|\s*(sudo\s+)?(ba|z|da)?sh\b"), "runs a downloaded script"),
 ]
-
-
-RECURSIVE = {"-r", "-R", "--recursive"}
-
-
-def _risky_target(target: str) -> bool:
-    """A delete target outside the repository: absolute, home, parent, or everything."""
-    return (target.startswith(("/", "~", "$HOME", "${HOME}", '"$HOME', "..")) or "/.." in target
-            or target in ("*", ".", "./", ".*", "./*"))
-
-
-def _risky_rm(command: str) -> bool:
-    """`rm` with a recursive flag aimed outside the repository (any segment of a pipeline or list)."""
-    for segment in re.split(r"[;&|]+|\$\(|`", command):
-        try:
-            words = shlex.split(segment)
-        except ValueError:
-            words = segment.split()
-        while words and ("=" in words[0] or words[0] in ("sudo", "command", "exec", "xargs", "nice", "env")):
-            words = words[1:]
-        if not words or words[0].rsplit("/", 1)[-1] != "rm":
-            continue
-        flags = {w for w in words[1:] if w.startswith("-")}
-        recursive = bool(flags & RECURSIVE) or any(w[1:].isalpha() and "r" in w.lower() for w in flags if not w.startswith("--"))
-        if recursive and any(_risky_target(w) for w in words[1:] if not w.startswith("-") or w == "-"):
-            return True
-    return False
+UNCONFINED = ("no sandbox can confine commands on this system; in auto mode only read-only and test commands run "
+              "without a person's approval")
 
 
 def dangerous(command: str) -> str | None:
-    """Why a command is on the deny list, or None."""
-    if _risky_rm(command):
-        return "recursive delete outside the repository"
+    """Why a command is on the deny list (a guard rail on top of the sandbox, not the boundary), or None."""
     for pattern, why in DANGEROUS:
         if pattern.search(command):
+            return why
+    outside = False  # after `cd ..` (or any cd out of the repository) every relative path is outside too
+    for simple in parse(command):
+        if simple.program in ("cd", "pushd"):
+            target = simple.words[1] if len(simple.words) > 1 else "~"
+            outside = outside or risky_target(target)
+            continue
+        why = command_danger(simple, outside)
+        if why:
             return why
     return None
 
@@ -74,36 +47,60 @@ class Policy:
     allow: list[str] = field(default_factory=list)  # rules like "run:pytest*", "write:*", "edit"
     deny: list[str] = field(default_factory=list)
     always: set[tuple[str, str]] = field(default_factory=set)  # (tool, pattern) allowed for this session
+    sandbox: str = ""  # the sandbox mode commands run under ("" or "off": no check that one can be applied)
 
     def decide(self, tool: str, approval: Approval) -> tuple[str, str]:
         """('allow' | 'deny' | 'ask', reason)."""
         subject = approval.summary
-        if _matches(self.deny, tool, subject):
+        command = approval.kind == "command"
+        if _matches(self.deny, tool, subject, command, every=False):
             return "deny", "denied by a deny rule in the config"
-        if approval.kind == "command":
+        if command:
             why = dangerous(subject)
             if why:
                 return ("deny", f"destructive command ({why}); approval mode is never") if self.mode == "never" else ("ask", f"destructive command: {why}")
         guarded = config_write(approval)
         if guarded and (tool, approval.pattern) not in self.always:
             return ("deny", guarded + "; approval mode is never") if self.mode == "never" else ("ask", guarded)
-        if (tool, approval.pattern) in self.always or _matches(self.allow, tool, subject):
+        if (tool, approval.pattern) in self.always or _matches(self.allow, tool, subject, command, every=True):
             return "allow", "allowed by a rule"
+        if self.mode == "auto" and command and self.unconfined() and not read_only_command(subject):
+            return "ask", UNCONFINED
         if self.mode == "auto":
             return "allow", "auto mode"
         if self.mode == "never":
             return "deny", "approval mode is never: nothing that changes files or runs commands is allowed"
         return "ask", ""
 
+    def unconfined(self) -> bool:
+        """A sandbox mode is set but this machine cannot apply any (probed once per process)."""
+        if self.sandbox in ("", "off"):
+            return False
+        from tools.sandbox import support
+
+        return not support().confined
+
     def remember(self, tool: str, pattern: str) -> None:
         """'Always allow' for the rest of the session."""
         self.always.add((tool, pattern))
 
 
-def _matches(rules: list[str], tool: str, subject: str) -> bool:
-    """Rules are `tool` or `tool:glob`, e.g. `run:pytest*`."""
-    for rule in rules:
-        name, _, pattern = rule.partition(":")
-        if fnmatch.fnmatch(tool, name) and (not pattern or fnmatch.fnmatch(subject, pattern)):
-            return True
-    return False
+def sandbox_policy(policy: Policy, sandbox: str) -> Policy:
+    """The policy, knowing the sandbox mode commands will run under."""
+    policy.sandbox = sandbox
+    return policy
+
+
+def _matches(rules: list[str], tool: str, subject: str, command: bool, every: bool) -> bool:
+    """Rules are `tool` or `tool:glob`, e.g. `run:git push*`. For commands the glob is tried on the raw text and
+    on each program the command runs, unwrapped (`cd x && VAR=1 git -C . push` runs `git push`): a deny rule
+    matches when any of them does, allow rules only when every program is matched by one."""
+    mine = [rule.partition(":")[2] for rule in rules if fnmatch.fnmatch(tool, rule.partition(":")[0])]
+    if not mine:
+        return False
+    if "" in mine or not command:
+        return "" in mine or any(fnmatch.fnmatch(subject, glob) for glob in mine)
+    texts = [s.text() for s in parse(subject) if s.words and s.program not in ("cd", "pushd")]
+    if every:
+        return bool(texts) and all(any(fnmatch.fnmatch(t, glob) for glob in mine) for t in texts)
+    return any(fnmatch.fnmatch(t, glob) for glob in mine for t in [subject.strip(), *texts])

@@ -17,6 +17,7 @@ app = typer.Typer(
 ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="PITH_MODEL", help="litellm model string, or scripted:PATH")]
 ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", envvar="PITH_API_BASE", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1")]
 ApproveOpt = Annotated[str, typer.Option("--approve", help="ask | auto | never")]
+SandboxOpt = Annotated[str, typer.Option("--sandbox", metavar="MODE", help="confine commands: workspace-write (default: writes only in the repo, not .git/; no network), read-only, or off")]
 SessionDirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are written")]
 
 
@@ -77,7 +78,7 @@ def run(
     session_dir: SessionDirOpt = None,
     context_budget: Annotated[Optional[int], typer.Option("--context-budget", help="cap the model's view at N tokens")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="commit the session's changes at the end")] = False,
-    sandbox: Annotated[bool, typer.Option("--sandbox", help="run commands in bubblewrap: no network, read-only system")] = False,
+    sandbox: SandboxOpt = "workspace-write",
     tool_protocol: Annotated[str, typer.Option("--tool-protocol", help="native | text | auto: how tools reach the model (auto: native, text if the server refuses)")] = "auto",
     no_stream: Annotated[bool, typer.Option("--no-stream", help="ask for whole replies (llama.cpp cannot stream with tools)")] = False,
 ) -> None:
@@ -90,6 +91,7 @@ def run(
     if approve not in ("ask", "auto", "never"):
         fail(f"--approve must be ask, auto or never (got {approve!r})")
     check_limits(max_steps, max_cost, timeout, context_budget)
+    sandbox = check_sandbox(sandbox)
     if tool_protocol not in ("native", "text", "auto"):
         fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
@@ -139,11 +141,23 @@ def tool_cmd(
     name: Annotated[str, typer.Argument(help="tool name, e.g. grep")],
     args: Annotated[str, typer.Argument(help="JSON arguments, e.g. '{\"pattern\": \"def login\"}'")] = "{}",
     force: Annotated[bool, typer.Option("--force", help="run a command the approval policy would refuse or ask about")] = False,
+    sandbox: Annotated[Optional[str], typer.Option("--sandbox", help="workspace-write | read-only | off (default: the config's, else workspace-write)")] = None,
 ) -> None:
     """Run one tool in the current repository and print exactly what the model would see."""
     from agent.cli_run import run_tool
 
-    raise typer.Exit(run_tool(name, args, force))
+    raise typer.Exit(run_tool(name, args, force, check_sandbox(sandbox) if sandbox is not None else None))
+
+
+def check_sandbox(value: str) -> str:
+    """A valid sandbox mode, or a usage error (exit 2)."""
+    from tools.sandbox import SandboxError, normalize_mode
+
+    try:
+        return normalize_mode(value)
+    except SandboxError as exc:
+        fail(f"--{exc}")
+        raise
 
 
 CLI_MODULES = ("agent.cli_sessions", "agent.cli_tui", "agent.cli_replay", "agent.cli_batch", "agent.cli_git",

@@ -75,11 +75,11 @@ def commit_changes(session: object, summary: str, files: list[str] | None = None
         print(f"pith: could not commit: {exc}", file=sys.stderr)
 
 
-def run_tool(name: str, raw_args: str, force: bool = False) -> int:
-    """Run a single tool in the current repo and print what the model would see."""
+def run_tool(name: str, raw_args: str, force: bool = False, sandbox: str | None = None) -> int:
+    """Run a single tool in the current repo, under the config's deny rules and sandbox; print what the model sees."""
     from agent.registry import default_tools
-    from agent.runner import find_root
     from agent.scratchpad import Scratchpad
+    from agent.settings_load import SettingsError, find_root, resolve_settings
     from tools.base import ToolContext, ToolError
 
     tools = default_tools()
@@ -95,21 +95,38 @@ def run_tool(name: str, raw_args: str, force: bool = False) -> int:
         print(f"pith: arguments must be a JSON object, e.g. '{{\"pattern\": \"x\"}}' ({exc})", file=sys.stderr)
         return 2
     root, _ = find_root(Path(os.getcwd()))
-    ctx = ToolContext(root=root, extra={"scratchpad": Scratchpad()})
+    flags = {"approve": "auto", **({"sandbox": sandbox} if sandbox else {})}
+    try:
+        settings = resolve_settings(root, {**Settings().snapshot(), **flags}, set(flags)).settings
+    except SettingsError as exc:
+        print(f"pith: {exc}", file=sys.stderr)
+        return 2
+    ctx = ToolContext(root=root, extra={"scratchpad": Scratchpad(), "sandbox": settings.sandbox,
+                                        "pass_env": tuple(settings.pass_env)})
     try:
         parsed = tool.parse(args)
-        approval = tool.approval(parsed, ctx)
-        if approval is not None and not force:
-            from agent.approval import Policy
-
-            decision, reason = Policy(mode="auto").decide(name, approval)
-            if decision != "allow":
-                print(f"pith: the approval policy would {decision} this ({reason}); add --force to run it anyway",
-                      file=sys.stderr)
-                return 2
+        refusal = _tool_policy(name, tool.approval(parsed, ctx), settings, force)
+        if refusal:
+            print(refusal, file=sys.stderr)
+            return 2
         result = asyncio.run(tool.run(parsed, ctx))
     except ToolError as exc:
         print(f"error: {exc}")
         return 1
     print(result.text)
     return 1 if result.is_error else 0
+
+
+def _tool_policy(name: str, approval: object, settings: Settings, force: bool) -> str:
+    """'' when `pith tool` may run the call; config deny rules hold even with --force."""
+    if approval is None:
+        return ""
+    from agent.approval import Policy, sandbox_policy
+
+    policy = sandbox_policy(Policy(mode="auto", allow=settings.allow, deny=settings.deny), settings.sandbox)
+    decision, reason = policy.decide(name, approval)  # type: ignore[arg-type]
+    if decision == "deny" and "deny rule" in reason:
+        return f"pith: {reason}"
+    if decision != "allow" and not force:
+        return f"pith: the approval policy would {decision} this ({reason}); add --force to run it anyway"
+    return ""

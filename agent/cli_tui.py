@@ -27,6 +27,7 @@ def tui(
     max_steps: Annotated[int, typer.Option("--max-steps", help="model calls per task before stopping")] = 50,
     cont: Annotated[bool, typer.Option("--continue", "-c", help="continue the latest session of this repository")] = False,
     resume: Annotated[Optional[str], typer.Option("--resume", help="resume the session with this id (or log path)")] = None,
+    sandbox: Annotated[str, typer.Option("--sandbox", metavar="MODE", help="workspace-write (default) | read-only | off")] = "workspace-write",
 ) -> None:
     """Open the terminal UI in the current repository."""
     if ctx is not None and ctx.invoked_subcommand is None and ctx.command.name != "tui":
@@ -35,10 +36,14 @@ def tui(
         env_dir = os.environ.get("PITH_SESSION_DIR")
         task, approve, no_plan, max_steps, cont, resume = None, "ask", False, 50, False, None
         session_dir = Path(env_dir) if env_dir else None
+        sandbox = "workspace-write"
+    from agent.cli import check_sandbox
     from agent.config import Settings
 
+    sandbox = check_sandbox(sandbox)
+
     settings = Settings(model=model, api_base=api_base, approve=approve, interactive=True, plan=not no_plan,
-                        max_steps=max_steps)
+                        max_steps=max_steps, sandbox=sandbox)
     raise typer.Exit(launch_tui(settings, session_dir, task, cont, resume, _explicit(ctx)))
 
 

@@ -32,7 +32,7 @@ class Settings:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     commit: bool = False
-    sandbox: bool = False
+    sandbox: str = "workspace-write"  # workspace-write | read-only | off (old logs/configs: true / false)
     pass_env: list[str] = field(default_factory=list)
 
     def apply(self, config: dict[str, Any], explicit: set[str]) -> None:
@@ -41,7 +41,7 @@ class Settings:
             if key in ("allow", "deny", "pass_env"):
                 setattr(self, key, list(value) + list(getattr(self, key)))
             elif key not in explicit and hasattr(self, key):
-                setattr(self, key, value)
+                setattr(self, key, sandbox_mode(value) if key == "sandbox" else value)
 
     def snapshot(self) -> dict[str, Any]:
         """The settings as recorded in a session log header."""
@@ -51,7 +51,21 @@ class Settings:
     def from_snapshot(cls, raw: dict[str, Any]) -> Settings:
         """Rebuild from a log header, ignoring unknown keys from other versions."""
         names = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in raw.items() if k in names})
+        values = {k: v for k, v in raw.items() if k in names}
+        if "sandbox" in values:  # an old log's `false` was the old default, not a choice: today's default applies
+            old = values["sandbox"]
+            values["sandbox"] = sandbox_mode(True if isinstance(old, bool) else old)
+        return cls(**values)
+
+
+def sandbox_mode(value: Any) -> str:
+    """A sandbox setting as a mode name: old booleans (true -> workspace-write, false -> off); unknown -> default."""
+    from tools.sandbox import DEFAULT_MODE, SandboxError, normalize_mode
+
+    try:
+        return normalize_mode(value)
+    except SandboxError:
+        return DEFAULT_MODE
 
 
 def default_session_dir() -> Path:

@@ -66,6 +66,7 @@ class Session:
         self.context = context
         self.log = log
         self.policy = policy or Policy(mode=settings.approve, allow=settings.allow, deny=settings.deny)
+        self.policy.sandbox = settings.sandbox
         self.history: list[dict[str, Any]] = []
         self.pad = Scratchpad()
         self.totals = Totals()
@@ -163,6 +164,28 @@ class Session:
         except RuntimeError:
             self._loop = None
         self.emit(SessionStarted(session_id=self.id, model=self.model.name, root=str(self.root), resumed=resumed))
+        self._sandbox_notice()
+
+    def _sandbox_notice(self) -> None:
+        """Say once when commands run unconfined: sandbox off, or none available (probed off the event loop)."""
+        from tools.sandbox import notice, support
+
+        mode = self.settings.sandbox
+        if mode == "off" or self._loop is None:
+            text = notice(mode, support(self.root) if mode != "off" else None)  # type: ignore[arg-type]
+            if text:
+                self.emit(Notice(text=text, level="warning"))
+            return
+        probe = self._loop.run_in_executor(None, support, self.root)
+        probe.add_done_callback(lambda done: self._probed(mode, done))
+
+    def _probed(self, mode: str, done: asyncio.Future[Any]) -> None:
+        """Emit the sandbox notice once the probe is back."""
+        from tools.sandbox import notice
+
+        text = "" if done.cancelled() or done.exception() else notice(mode, done.result())
+        if text and not self._closed:
+            self.emit(Notice(text=text, level="warning"))
 
     async def _run_turn(self, text: str) -> None:
         """Run the agent loop for one user message."""

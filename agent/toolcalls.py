@@ -1,14 +1,16 @@
 """Executing one tool call: decode, approve, checkpoint, run; every failure becomes an observation."""
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
 import time
 import traceback
 from typing import TYPE_CHECKING, Any
 
 from agent.backends.base import ToolCall
-from agent.events import ApprovalResolved, ToolCallFinished, ToolCallStarted
-from tools.base import Approval, Tool, ToolError
+from agent.events import ApprovalResolved, CommandOutput, ToolCallFinished, ToolCallStarted
+from tools.base import Approval, Tool, ToolContext, ToolError
 
 if TYPE_CHECKING:
     from agent.loop import TurnState
@@ -54,7 +56,15 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
             return _result(call, text, False, {}, start)
         if not tool.read_only:
             _checkpoint(session, state)
-        result = await tool.run(parsed, session.tool_ctx)
+        partial: list[str] = []
+        try:
+            result = await tool.run(parsed, call_context(session, call.id, partial))
+        except asyncio.CancelledError:  # keep what an interrupted command printed, then let the cancel go on
+            if partial:
+                from agent.loop import finish_call
+
+                finish_call(session, _result(call, partial[-1], True, {"interrupted": True}, start))
+            raise
     except ToolError as exc:
         return _result(call, str(exc), True, {}, start)
     except Exception as exc:  # a crashing tool is an observation, never a dead session
@@ -67,6 +77,16 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
         state.edited = True
         state.ran_after_edit = False
     return _result(call, result.text, result.is_error, result.data, start)
+
+
+def call_context(session: Session, call_id: str, partial: list[str]) -> ToolContext:
+    """The session's tool context for one call: live output becomes CommandOutput events for this call, and an
+    interrupted command leaves its partial result in `partial`."""
+    def on_output(text: str) -> None:
+        session.emit(CommandOutput(call_id=call_id, text=text))
+
+    extra = {**session.tool_ctx.extra, "on_output": on_output, "on_interrupted": partial.append}
+    return dataclasses.replace(session.tool_ctx, extra=extra)
 
 
 def _result(call: ToolCall, text: str, is_error: bool, data: dict[str, Any], start: float) -> ToolCallFinished:

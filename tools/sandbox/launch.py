@@ -1,0 +1,234 @@
+"""The command launcher: `python -I -m tools.sandbox.launch [options] -- argv`.
+
+It confines the command (namespaces, then Landlock, then no capabilities), becomes a child subreaper so
+`setsid`/`nohup` grandchildren re-parent to it, and kills every remaining descendant when the command ends or when
+it is told to stop (SIGTERM/SIGINT/SIGHUP), whatever the sandbox mode.
+"""
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import signal
+import sys
+import time
+
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+NO_SANDBOX_EXIT = 126
+DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/ptmx", "/dev/pts", "/dev/random", "/dev/urandom"]
+
+
+def _prctl(option: int, value: int) -> None:
+    """prctl(2) where it exists (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+def children() -> list[int]:
+    """This process's direct children (orphaned descendants re-parent here: we are a subreaper)."""
+    found: list[int] = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as handle:
+                found += [int(p) for p in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of `pid`, parents before children."""
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for tid in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{tid}/children") as handle:
+                    kids = [int(p) for p in handle.read().split()]
+                out += kids
+                todo += kids
+        except OSError:
+            continue
+    return out
+
+
+def kill_descendants() -> None:
+    """Stop, then kill and reap everything below us, until nothing is left (forks during the sweep included)."""
+    for _ in range(200):
+        pids = descendants(os.getpid())
+        if not pids:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        _reap(block=False)
+        time.sleep(0.002)
+    _reap(block=False)
+
+
+def _reap(block: bool) -> None:
+    """Collect exited children."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def wait_for(child: int) -> int:
+    """Wait for `child`, reaping orphans on the way; its exit code (128+N when killed by signal N)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 1
+        if pid == child:
+            return os.waitstatus_to_exitcode(status) if not os.WIFSIGNALED(status) else 128 + os.WTERMSIG(status)
+
+
+def writable_paths(mode: str, root: str, tmp: str) -> list[str]:
+    """Where the command may write: the repository (workspace-write) and its temp dir, plus harmless devices."""
+    paths = [tmp] if tmp else []
+    if mode == "workspace-write":
+        paths.insert(0, root)
+    return paths + DEVICES
+
+
+def confine_init(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
+    """In the child that will run (or be init for) the command: mounts, Landlock, no capabilities."""
+    from tools.sandbox import landlock, namespaces
+
+    if in_ns:
+        namespaces.die_with_parent()
+        namespaces.private_mounts()
+        namespaces.fresh_proc()
+        git = os.path.join(opts.root, ".git")
+        if os.path.exists(git):
+            namespaces.read_only_bind(git)
+        try:
+            namespaces.mount("tmpfs", "/dev/shm", "tmpfs", namespaces.MS_NOSUID | namespaces.MS_NODEV)
+        except OSError:
+            pass
+    writable = writable_paths(opts.mode, opts.root, opts.tmp) + (["/dev/shm"] if in_ns else [])
+    if abi:
+        landlock.restrict(writable, abi, network=opts.network)
+    namespaces.drop_capabilities()
+
+
+def run(opts: argparse.Namespace) -> int:
+    """Confine (unless off), start the command, wait, then kill whatever it left behind."""
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    from tools.sandbox import landlock, namespaces
+
+    abi = landlock.abi() if opts.mode != "off" and sys.platform.startswith("linux") else 0
+    in_ns = False
+    if opts.mode != "off" and not opts.no_namespaces and sys.platform.startswith("linux"):
+        try:
+            namespaces.enter(opts.network)
+            in_ns = True
+        except OSError:
+            pass
+    if opts.mode != "off" and not abi and not opts.unconfined_ok:
+        print("pith: no sandbox could be applied (no Landlock); the command was not run", file=sys.stderr)
+        return NO_SANDBOX_EXIT
+    child = os.fork()
+    if child == 0:
+        _child(opts, in_ns, abi)
+    _install_stop(child, in_ns)
+    code = wait_for(child)
+    kill_descendants()
+    return code
+
+
+def _child(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
+    """The forked child: confine, then exec the command (or, as PID 1 of the namespace, fork it and wait)."""
+    try:
+        for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; an ignored signal survives exec
+            signal.signal(sig, signal.SIG_DFL)
+        if opts.mode != "off":
+            confine_init(opts, in_ns, abi)
+        if in_ns:  # PID 1 ignores default signals and must reap: keep a tiny init, the command runs below it
+            command = os.fork()
+            if command == 0:
+                os.execvp(opts.argv[0], opts.argv)
+            os._exit(wait_for(command))
+        os.execvp(opts.argv[0], opts.argv)
+    except BaseException as exc:  # never fall through into the parent's code
+        print(f"pith: could not start the command in the sandbox: {exc}", file=sys.stderr)
+        os._exit(NO_SANDBOX_EXIT)
+
+
+def _install_stop(child: int, in_ns: bool) -> None:
+    """On SIGTERM/SIGINT/SIGHUP: kill the command and all it started, then exit."""
+    def stop(signum: int, _frame: object) -> None:
+        try:
+            os.kill(child, signal.SIGKILL)  # in a PID namespace this is its init: the kernel kills the rest
+        except OSError:
+            pass
+        kill_descendants()
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop)
+
+
+def probe(root: str) -> dict[str, object]:
+    """What this machine can apply: the Landlock ABI and whether the namespace setup works (tried in a child)."""
+    from tools.sandbox import landlock, namespaces
+
+    report: dict[str, object] = {"landlock": landlock.abi(), "namespaces": False}
+    if sys.platform.startswith("linux"):
+        child = os.fork()
+        if child == 0:
+            try:
+                namespaces.enter(False)
+                grandchild = os.fork()
+                if grandchild == 0:
+                    namespaces.private_mounts()
+                    namespaces.fresh_proc()
+                    if os.path.exists(os.path.join(root, ".git")):
+                        namespaces.read_only_bind(os.path.join(root, ".git"))
+                    os._exit(0)
+                os._exit(wait_for(grandchild))
+            except BaseException:
+                os._exit(1)
+        report["namespaces"] = wait_for(child) == 0
+    return report
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Options, then `--`, then the command's argv."""
+    parser = argparse.ArgumentParser(prog="tools.sandbox.launch")
+    parser.add_argument("--mode", choices=["workspace-write", "read-only", "off"], default="workspace-write")
+    parser.add_argument("--root", default=os.getcwd())
+    parser.add_argument("--tmp", default="")
+    parser.add_argument("--network", action="store_true")
+    parser.add_argument("--no-namespaces", action="store_true")
+    parser.add_argument("--unconfined-ok", action="store_true")
+    parser.add_argument("--probe", action="store_true")
+    parser.add_argument("argv", nargs="*")
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    """Entry point."""
+    opts = parse(sys.argv[1:])
+    if opts.probe:
+        print(json.dumps(probe(opts.root)))
+        return
+    if not opts.argv:
+        print("usage: python -m tools.sandbox.launch [options] -- command [args...]", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(run(opts))
+
+
+if __name__ == "__main__":
+    main()
