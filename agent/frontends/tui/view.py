@@ -96,6 +96,7 @@ class EventView:
         method = getattr(self, "_on_" + event.type, None)
         if method is not None:
             method(event)
+        self.side.chart.record(event, context_budget(self.context))
 
     def flush(self) -> None:
         """Render streamed text queued since the last flush."""

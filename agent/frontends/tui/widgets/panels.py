@@ -63,33 +63,28 @@ class SidePanel(VerticalScroll):
         self.steps: list[dict[str, Any]] = []
         self.facts: list[dict[str, Any]] = []
         self.plan = Static(plan_text([]), id="plan")
+        self.outcome = Static("", id="plan-outcome")
+        self.outcome.display = False
         self.notes = Static(fact_text([]), id="notes")
         self.compaction = Static(Text("none yet", style="dim"), id="compaction")
         self.chart = ContextChart(id="context-chart")
-        self.outcome = Static("", id="plan-outcome")
-        self.outcome.display = False
 
     def compose(self):  # type: ignore[no-untyped-def]
         """Three titled sections."""
         yield Static("Plan", classes="side-title")
         yield self.plan
+        yield self.outcome
         yield Static("Notes", classes="side-title")
         yield self.notes
         yield Static("Context (click: /context)", classes="side-title")
         yield self.chart
         yield Static("Last compaction", classes="side-title")
-        yield self.outcome
         yield self.compaction
 
     def set_plan(self, steps: list[dict[str, Any]]) -> None:
         """Replace the plan."""
         self.steps = list(steps)
         self.plan.update(plan_text(self.steps))
-
-    def add_fact(self, fact: dict[str, Any]) -> None:
-        """Append a scratchpad fact."""
-        self.facts.append(fact)
-        self.notes.update(fact_text(self.facts))
 
     def set_outcome(self, status: str) -> None:
         """Say how the last turn ended under the plan ('' hides it): the model may leave steps open."""
@@ -104,6 +99,11 @@ class SidePanel(VerticalScroll):
             line.append(f" (step {', '.join(map(str, open_steps))} left open by the model)", style="dim")
         self.outcome.update(line)
 
+    def add_fact(self, fact: dict[str, Any]) -> None:
+        """Append a scratchpad fact."""
+        self.facts.append(fact)
+        self.notes.update(fact_text(self.facts))
+
     def set_compaction(self, summary: str, dropped: int, before: int, after: int, focus: str) -> None:
         """Show what the last compaction dropped and its summary."""
         head = f"{dropped} messages dropped, {short_tokens(before)} → {short_tokens(after)} tokens"
@@ -115,13 +115,13 @@ class SidePanel(VerticalScroll):
         """Empty every section (a new session)."""
         self.steps, self.facts = [], []
         self.plan.update(plan_text([]))
+        self.set_outcome("")
         self.notes.update(fact_text([]))
         self.compaction.update(Text("none yet", style="dim"))
         self.chart.reset()
 
 
 class StatusBar(Static):
-        self.set_outcome("")
     """Model · context tokens vs budget · cost · eviction and compaction marks · state."""
 
     def __init__(self, **kwargs: object) -> None:
