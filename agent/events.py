@@ -57,6 +57,16 @@ class UserMessage(Event):
 
 
 @dataclass(kw_only=True)
+class ShellStarted(Event):
+    """A `!command` the user started (live view only; its CommandOutput events carry the same call_id)."""
+
+    type: ClassVar[str] = "shell_started"
+    durable: ClassVar[bool] = False
+    call_id: str
+    command: str
+
+
+@dataclass(kw_only=True)
 class ShellRan(Event):
     """A `!command` the user ran; its output reaches the model with the next user message."""
 
@@ -66,6 +76,7 @@ class ShellRan(Event):
     exit_code: int | None = None
     duration: float = 0.0
     is_error: bool = False
+    call_id: str = ""
 
 
 @dataclass(kw_only=True)

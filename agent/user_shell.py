@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+import uuid
+from typing import TYPE_CHECKING, Any
 
-from agent.events import Notice, ShellRan
+from agent.events import Notice, ShellRan, ShellStarted
 from tools.base import ToolError
 
 if TYPE_CHECKING:
@@ -55,21 +56,34 @@ async def run_user_command(session: Session, command: str) -> None:
 
     start = time.monotonic()
     tool = session.tools.get("run") or RunTool()
+    call_id = f"shell-{uuid.uuid4().hex[:8]}"
+    partial: list[str] = []
     try:
         refusal = await _permitted(session, command)
         if refusal:
             session.emit(Notice(text=f"!{command}: not run: {refusal}", level="warning"))
             return
         await asyncio.to_thread(snapshot, session, f"before !{command[:60]}")
-        result = await tool.run(tool.parse({"command": command}), session.tool_ctx)
+        session.emit(ShellStarted(call_id=call_id, command=command))
+        result = await tool.run(tool.parse({"command": command}), _live_context(session, call_id, partial))
         text, code, failed = result.text, result.data.get("exit_code"), result.is_error
     except ToolError as exc:
         text, code, failed = f"error: {exc}", None, True
     except asyncio.CancelledError:
-        text, code, failed = "interrupted by the user (the process group was killed)", None, True
+        kept = ("\n" + partial[-1]) if partial else ""
+        text, code, failed = "interrupted by the user (the process group was killed)" + kept, None, True
     session.emit(ShellRan(command=command, output=text, exit_code=code, duration=round(time.monotonic() - start, 3),
-                          is_error=failed or code not in (0, None)))
+                          is_error=failed or code not in (0, None), call_id=call_id))
     _pending(session).append(for_model(command, text))
+
+
+def _live_context(session: Session, call_id: str, partial: list[str]) -> Any:
+    """The tool context that streams the command's output (as for the model's commands), if the core has one."""
+    try:
+        from agent.toolcalls import call_context
+    except ImportError:
+        return session.tool_ctx
+    return call_context(session, call_id, partial)
 
 
 def start_user_command(session: Session, command: str, turn_running: bool) -> None:

@@ -107,9 +107,9 @@ async def test_bang_command_runs_without_dialog_and_reaches_the_model(demo_repo:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot, app)
         await pilot.press(*"!echo shell-says-hi", "enter")
-        await wait_until(pilot, lambda: any(b.call_id == "shell" for b in blocks(app, ToolBlock)))
-        block = [b for b in blocks(app, ToolBlock) if b.call_id == "shell"][0]
-        assert "! echo shell-says-hi" in str(block.title) and not app.shell_running  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: not app.shell_running)  # type: ignore[attr-defined]
+        block = [b for b in blocks(app, ToolBlock) if b.call_id.startswith("shell-")][0]
+        assert "! echo shell-says-hi" in str(block.title) and "shell-says-hi" in str(block.output.render())
         await pilot.press(*"what did it print?", "enter")
         await wait_until(pilot, lambda: bool(app.session.model.requests))
         assert "shell-says-hi" in user_text(app, 0) and user_text(app, 0).startswith("what did it print?")
@@ -170,3 +170,18 @@ def test_snapshot_slash_completion_menu(snap_compare: Any, tmp_path: Path) -> No
         await pilot.pause(0.2)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_bang_command_streams_and_ctrl_c_stops_it(demo_repo: Path) -> None:
+    app = PithApp(make_launch(demo_repo, None, []), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"!echo first; sleep 0.5; echo started-now; sleep 30", "enter")
+        await wait_until(pilot, lambda: any("started-now" in b.live_text for b in blocks(app, ToolBlock)))
+        t0 = time.monotonic()
+        await pilot.press("ctrl+c")
+        await wait_until(pilot, lambda: not app.shell_running)  # type: ignore[attr-defined]
+        assert time.monotonic() - t0 < 5
+        block = blocks(app, ToolBlock)[-1]
+        assert block.status != "running" and "interrupted" in str(block.output.render())
+        assert "started-now" in app.session.__dict__["_user_shell_pending"][0]  # kept for the model
