@@ -164,6 +164,9 @@ class Session:
         except RuntimeError:
             self._loop = None
         self.emit(SessionStarted(session_id=self.id, model=self.model.name, root=str(self.root), resumed=resumed))
+        from tools.symbols.lazy import start_background  # the symbol index fills in behind; lookups never wait
+
+        start_background(self.root, self.tool_ctx.cache_dir, self._index_progress)
         self._sandbox_notice()
 
     def _sandbox_notice(self) -> None:
@@ -292,3 +295,6 @@ class Session:
         for edit in event.data.get("file_edits", []) if not event.is_error else []:
             self.emit(FileEdited(path=edit["path"], diff=edit.get("diff", ""), before_hash=edit.get("before_hash"),
                                  after_hash=edit.get("after_hash")))
+            from tools.symbols.lazy import note_edit
+
+            note_edit(self.root, self.tool_ctx.cache_dir, edit["path"])  # re-tag the file in the index now

@@ -88,7 +88,7 @@ async def test_tools_see_edits_and_background_build_reports_progress(tmp_path: P
     res = await tool.run(tool.parse({"symbol": "target"}), ctx)
     assert res.data["region"]["start"] == 1
     assert not get_index(root, tmp_path / "c", refresh=False).complete  # answered without building the index
-    start_background(root, tmp_path / "c", lambda d, t: events.append((d, t))).join(10)
+    start_background(root, tmp_path / "c", lambda d, t: events.append((d, t)), min_total=0).join(10)
     assert events[-1] == (1, 1) and get_index(root, tmp_path / "c", refresh=False).complete
     path.write_text("import os\n\n\ndef target():\n    return 2\n")
     res = await tool.run(tool.parse({"symbol": "target"}), ctx)

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import subprocess
+import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -102,3 +106,31 @@ async def test_lazy_view_sees_new_and_edited_files(repo: Path, tmp_path: Path) -
     (repo / "pkg" / "new.py").write_text("\n\ndef brand_new(x):\n    pass\n")
     assert "pkg/new.py:3 function brand_new: def brand_new(x)" in await answer(tool, ctx, name="brand_new")
     assert "Close names: pkg/new.py:brand_new" in await answer(tool, ctx, name="brand_neww")
+
+
+def _django() -> Path | None:
+    """django 5.2's sdist, unpacked where tests/bench/bench_symbols.py keeps it (pip from the local index)."""
+    cache = Path("/tmp/pith-bench/django")
+    if not any(cache.glob("*/django/db/models/query.py")):
+        dl = cache.parent / "dl"
+        dl.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "django",
+                            "django==5.2.*", "-d", str(dl)], check=True, capture_output=True, timeout=120)
+            archive = next(dl.glob("[Dd]jango-5.2*.tar.gz"))
+            with tarfile.open(archive) as tar:
+                tar.extractall(cache, filter="data")
+        except (OSError, subprocess.SubprocessError, StopIteration, tarfile.TarError):
+            return None
+    return next((p.parents[3] for p in cache.glob("*/django/db/models/query.py")), None)
+
+
+async def test_lazy_answers_equal_the_index_on_django(tmp_path: Path) -> None:
+    root = _django()
+    if root is None:
+        pytest.skip("django 5.2 sdist not obtainable with pip (no package index reachable)")
+    full, lazy, index = _contexts(root, tmp_path)
+    names = sorted(n for n, homes in index.by_name().items() if len(homes) <= 40)
+    picked = random.Random(5).sample(names, 45) + ["get_queryset", "save", "Model.save", "QuerySet.filter",
+                                                   "BaseModelAdmin.get_queryset", "as_sql"]
+    assert await _compare(full, lazy, picked, refs=False) == []

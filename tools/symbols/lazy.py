@@ -15,7 +15,7 @@ from tools.languages import language_for
 from tools.rg import rg_path
 
 from .candidates import definition_files
-from .index import _INDEXES, Entry, Progress, SymbolIndex, changed, get_index, scan_file
+from .index import _INDEXES, POOL_MIN_FILES, Entry, Progress, SymbolIndex, changed, get_index, scan_file
 
 QUICK_SCAN = 20  # a complete index with at most this many changed files is refreshed in place
 _CACHE: dict[str, dict[str, Entry]] = {}  # root -> files tagged by lazy lookups (validated by stat)
@@ -110,14 +110,21 @@ def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
     return LazyView(base)
 
 
-def start_background(root: Path, cache_dir: Path | None = None,
-                     on_progress: Progress | None = None) -> threading.Thread:
-    """Build or refresh the persistent index in a daemon thread (tagging runs in a process pool)."""
+def start_background(root: Path, cache_dir: Path | None = None, on_progress: Progress | None = None,
+                     min_total: int = POOL_MIN_FILES) -> threading.Thread:
+    """Build or refresh the persistent index in a daemon thread (tagging runs in a process pool).
+
+    Progress is reported only for builds of at least `min_total` files (small ones end before it matters).
+    """
     index = get_index(root, cache_dir, refresh=False)
+
+    def report(done: int, total: int) -> None:
+        if on_progress is not None and total >= min_total:
+            on_progress(done, total)
 
     def build() -> None:
         try:
-            index.refresh(on_progress)
+            index.refresh(report)
         except Exception:  # a failed background build only means lookups stay lazy
             pass
         with _CACHE_GUARD:
