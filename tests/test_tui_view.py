@@ -115,7 +115,7 @@ async def test_typing_on_a_tool_block_lands_in_the_composer_and_escape_returns()
 
 async def test_messages_typed_during_a_turn_are_queued_then_sent(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
-    script = [turn("", call("run", command="sleep 1")), turn("first done"), turn("second done")]
+    script = [turn("", call("run", command="sleep 4")), turn("first done"), turn("second done")]
     app = PithApp(make_launch(repo, None, script, plan=False), task="first", frozen=True)
     async with app.run_test(size=SMALL) as pilot:
         await wait_until(pilot, lambda: app.busy)
