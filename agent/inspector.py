@@ -134,6 +134,7 @@ class Replayer:
         self.loaded = loaded
         self.session = blank_session(loaded)
         self.position = 0
+        self.tools: list[dict[str, Any]] | None = None  # schemas are costly to generate and fixed in a session
 
     def advance(self, upto: int) -> None:
         """Apply events[position:upto] (tool calls left open by a crash are closed as resume closes them)."""
@@ -149,15 +150,18 @@ class Replayer:
         """The request the session sends now (under the model recorded for that step)."""
         if model:
             self.session.model.name = model
-        return build_request(self.session, step, usage)
+        if self.tools is None:
+            self.tools = [t.schema() for t in self.session.tools.values()]
+        return build_request(self.session, step, usage, self.tools)
 
 
-def build_request(session: Session, step: int, usage: dict[str, Any] | None = None) -> Request:
+def build_request(session: Session, step: int, usage: dict[str, Any] | None = None,
+                  tools: list[dict[str, Any]] | None = None) -> Request:
     """The request `session` sends next, built as `agent.loop.ask_model` builds it (a live session works too)."""
     from agent.compaction import attach
 
     ctx = attach(session)
-    tools = [t.schema() for t in session.tools.values()]
+    tools = tools if tools is not None else [t.schema() for t in session.tools.values()]
     messages = ctx.view(session.history, session.pad)
     sizes = regions(messages, tools, ctx)
     messages, sent_tools = backend_messages(session, messages, tools)
