@@ -126,11 +126,13 @@ def chart(timeline: Timeline, width: int, height: int) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for r in range(height - 1, -1, -1):
         low, high = r * unit, (r + 1) * unit
-        label = short(int(high)) if r in (height - 1, height // 2, 0) else ""
+        label = short(int(high)) if r in (height - 1, 0) or (height >= 6 and r == height // 2) else ""
         rows.append([(c, "axis") for c in f"{label:>{label_w - 1}} ┤"] + [_cell(p, low, high) for p in cols])
     marks = [("⇊", "compact") if p.compactions else ("✂", "evict") if p.evicted else ("─", "axis") for p in cols]
     rows.append([(c, "axis") for c in " " * (label_w - 1) + "└"] + marks)
     first, last = (f"step {cols[0].step}", f"step {timeline.points[-1].step}") if cols else ("", "")
+    if first == last or len(first) + len(last) >= len(cols):
+        first, last = "", f"{len(timeline.points)} requests"
     axis = " " * label_w + first + " " * max(1, len(cols) - len(first) - len(last)) + last
     rows.append([(c, "axis") for c in axis])
     return rows
