@@ -76,7 +76,7 @@ def run(
     approve: ApproveOpt = "auto",
     no_plan: Annotated[bool, typer.Option("--no-plan", help="do not ask the model for a plan first")] = False,
     session_dir: SessionDirOpt = None,
-    context_budget: Annotated[Optional[int], typer.Option("--context-budget", help="cap the model's view at N tokens")] = None,
+    context_budget: Annotated[Optional[str], typer.Option("--context-budget", help="the model's working budget: N tokens, or `full` for the whole window (default 32000)")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="commit the session's changes at the end")] = False,
     sandbox: SandboxOpt = "workspace-write",
     tool_protocol: Annotated[str, typer.Option("--tool-protocol", help="native | text | auto: how tools reach the model (auto: native, text if the server refuses)")] = "auto",
@@ -86,6 +86,7 @@ def run(
     error, 3 limit reached, 4 model/provider error, 130 interrupted."""
     from agent.cli_run import execute
     from agent.config import Settings
+    from agent.tokens import parse_budget
 
     text = read_task(task, task_file)
     if approve not in ("ask", "auto", "never"):
@@ -95,13 +96,13 @@ def run(
     if tool_protocol not in ("native", "text", "auto"):
         fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
-                        timeout=timeout, plan=not no_plan, context_budget=context_budget, commit=commit, sandbox=sandbox,
+                        timeout=timeout, plan=not no_plan, context_budget=parse_budget(context_budget), commit=commit, sandbox=sandbox,
                         tool_protocol=tool_protocol, stream=not no_stream)
     raise typer.Exit(execute(settings, text, session_dir, json_out, explicit_params(ctx)))
 
 
 def check_limits(max_steps: int, max_cost: Optional[float], timeout: Optional[float],
-                 context_budget: Optional[int] = None) -> None:
+                 context_budget: Optional[str] = None) -> None:
     """Limits must be positive; a zero or negative limit is a usage error, not 'no limit'."""
     if max_steps < 1:
         fail(f"--max-steps must be at least 1 (got {max_steps})")
@@ -109,8 +110,13 @@ def check_limits(max_steps: int, max_cost: Optional[float], timeout: Optional[fl
         fail(f"--max-cost must be more than 0 USD (got {max_cost})")
     if timeout is not None and timeout <= 0:
         fail(f"--timeout must be more than 0 seconds (got {timeout})")
-    if context_budget is not None and context_budget < 4000:
-        fail(f"--context-budget must be at least 4000 tokens: the system prompt and tool schemas alone need ~3000 (got {context_budget})")
+    if context_budget is not None:
+        from agent.context import budget_problem, fixed_prefix_tokens
+        from agent.runner import find_root
+
+        problem = budget_problem(context_budget, fixed_prefix_tokens(find_root(Path.cwd())[0], Path.cwd()))
+        if problem:
+            fail(f"--context-budget {problem}")
 
 
 def explicit_params(ctx: typer.Context) -> set[str]:

@@ -23,7 +23,7 @@ class Settings:
     tool_protocol: str = "auto"  # native | text | auto
     stream: bool = True  # False for servers that cannot stream with tools (llama.cpp): --no-stream
     context_window: int | None = None
-    context_budget: int | None = None
+    context_budget: int | str | None = None  # None: 32000 (tokens.DEFAULT_BUDGET); "full": the model's window
     output_reserve: int = 4096
     keep_turns: int = 3
     compact_model: str | None = None

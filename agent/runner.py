@@ -9,7 +9,7 @@ from typing import Any
 from agent import __version__
 from agent.backends.base import Model, ModelError
 from agent.config import Settings
-from agent.context import ContextManager, project_instructions
+from agent.context import ContextManager, budget_problem, project_instructions
 from agent.events import Notice
 from agent.log import SessionLog, new_session_id
 from agent.registry import default_tools
@@ -108,8 +108,12 @@ def build_session(
     model = model or make_model(settings)
     system = load("system.md").format(root=root)
     context = ContextManager(root=root, system_prompt=system, instructions=project_instructions(root, Path(os.getcwd())))
+    tools = default_tools()
+    problem = budget_problem(settings.context_budget, context.fixed_tokens([t.schema() for t in tools.values()]))
+    if problem:
+        raise UsageError(f"context_budget {problem}")
     log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
-    session = Session(session_id=sid, settings=settings, model=model, root=root, tools=default_tools(), context=context,
+    session = Session(session_id=sid, settings=settings, model=model, root=root, tools=tools, context=context,
                       log=log)
     for hook in ("on_retry", "on_notice"):
         if hasattr(model, hook) and getattr(model, hook) is None:

@@ -50,7 +50,7 @@ def _read(path: Path, table: tuple[str, ...] = ()) -> dict[str, Any]:
 
 TYPES: dict[str, tuple[type, ...]] = {
     "model": (str,), "api_base": (str,), "approve": (str,), "compact_model": (str,), "syntax_gate": (str,),
-    "tool_protocol": (str,), "max_steps": (int,), "keep_turns": (int,), "context_budget": (int,),
+    "tool_protocol": (str,), "max_steps": (int,), "keep_turns": (int,), "context_budget": (int, str),
     "context_window": (int,), "max_cost": (int, float), "timeout": (int, float), "command_timeout": (int, float),
     "stream": (bool,), "plan": (bool,), "sandbox": (bool, str),
 }
@@ -65,6 +65,8 @@ def _bad_value(key: str, value: Any) -> str:
         return ""
     if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
         return "must be " + " or ".join("a number" if t in (int, float) else f"a {t.__name__}" for t in types)
+    if key == "context_budget" and isinstance(value, str) and value.strip().lower() != "full":
+        return 'must be a number of tokens or "full"'
     if key in CHOICES and value not in CHOICES[key]:
         return "must be one of " + ", ".join(str(c).lower() for c in CHOICES[key])
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0 and key != "keep_turns":

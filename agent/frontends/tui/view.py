@@ -144,7 +144,8 @@ class EventView:
             block.finish(e.content)
         self.current = None
         self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context),
-                        model=e.model or self.status.model)
+                        model=e.model or self.status.model, cache_read=self.status.cache_read + e.cache_read_tokens,
+                        cache_write=self.status.cache_write + e.cache_write_tokens)
         self.status.set_cost(self.cost_of() if self.live else self.past_cost.add(e.cost))
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:

@@ -134,6 +134,8 @@ class StatusBar(Static):
         self.evictions = 0
         self.compactions = 0
         self.state = "starting"
+        self.cache_read = 0  # prompt-cache tokens the provider reported (reads bill at ~0.1x, writes at ~1.25x)
+        self.cache_write = 0
 
     def refresh_text(self) -> None:
         """Redraw from the fields."""
@@ -146,6 +148,8 @@ class StatusBar(Static):
         out.append(f"│ ctx {ctx} ")
         if self.priced:
             out.append("│ cost ? " if self.cost is None else f"│ ${self.cost:.4f} ")
+        if self.cache_read or self.cache_write:
+            out.append(f"│ cache {short_tokens(self.cache_read)} read {short_tokens(self.cache_write)} written ")
         if self.evictions:
             out.append(f"│ ✂ {self.evictions} evicted ", style="yellow")
         if self.compactions:
