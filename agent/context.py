@@ -19,6 +19,32 @@ OUTPUT_SHARE = 0.2  # one tool output may take this share of the budget; the mid
 MIN_WORK = 2000  # tokens a budget needs beyond the fixed prefix: the task and a few tool outputs
 
 
+def budget_problem(value: Any, fixed: int | None) -> str:
+    """Why a --context-budget / context_budget value cannot work ('' when it can), from the actual fixed prefix
+    (None: only its form is checked)."""
+    from agent.tokens import parse_budget
+
+    try:
+        budget = parse_budget(value)
+    except ValueError as exc:
+        return str(exc)
+    need = (fixed or 0) + MIN_WORK
+    if fixed is not None and isinstance(budget, int) and budget < need:
+        return (f"must be at least {need} tokens: the system prompt, tool schemas and project instructions take "
+                f"{fixed} and a task needs about {MIN_WORK} more (got {budget}); or use `full` for the whole window")
+    return ""
+
+
+def fixed_prefix_tokens(root: Path, cwd: Path | None = None) -> int:
+    """Tokens of the system prompt, project instructions and tool schemas a session in `root` would send."""
+    from agent.registry import default_tools
+    from prompts import load
+
+    ctx = ContextManager(root=root, system_prompt=load("system.md").format(root=root),
+                         instructions=project_instructions(root, cwd))
+    return ctx.fixed_tokens([t.schema() for t in default_tools().values()])
+
+
 def is_anthropic(model_name: str) -> bool:
     """Whether the provider needs explicit cache breakpoints."""
     lowered = model_name.lower()

@@ -174,8 +174,12 @@ def check_settings(settings: Settings, origins: dict[str, str] | None = None) ->
         raise bad("model", "must name a model, e.g. anthropic/claude-sonnet-4-5")
     if settings.max_steps < 1:
         raise bad("max_steps", "must be at least 1")
-    if settings.context_budget is not None and settings.context_budget < 4000:
-        raise bad("context_budget", "must be at least 4000 tokens")
+    if settings.context_budget is not None:
+        from agent.context import budget_problem
+
+        problem = budget_problem(settings.context_budget, None)  # its size is checked when the session is built
+        if problem:
+            raise bad("context_budget", problem.split(" (got")[0])
 
 
 def missing_key(settings: Settings) -> str:
