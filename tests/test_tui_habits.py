@@ -78,6 +78,7 @@ async def test_at_mention_completes_fuzzily_and_attaches_code(demo_repo: Path) -
         assert str(blocks(app, UserBlock)[0].render()).strip().endswith("fix @shop/cart.py:Cart.total")
         sent = user_text(app, 0)
         assert "--- @shop/cart.py:Cart.total (code) ---" in sent and "def total(self)" in sent
+        assert "attached for the model: @shop/cart.py:Cart.total (code)" in notices(app)
 
 
 async def test_history_saved_per_repo_up_and_ctrl_r(demo_repo: Path, session_dir: Path) -> None:

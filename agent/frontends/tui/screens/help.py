@@ -21,13 +21,20 @@ Type a task and press **Enter**. The agent plans, reads, edits and runs tests; y
 | `/model NAME` | switch model (e.g. `openai/gpt-4o`); a bad name keeps the old one |
 | `/clear` | end this session and start a fresh one |
 | `/sessions` | pick an earlier session of this repository and resume it |
+| `/commit` | commit the files this session changed (message drafted from the session; you edit it; your git identity) |
+| `/rewind` | list the session's checkpoints (time, label, files) and restore one |
+| `/NAME [args]` | a custom command from `.pith/commands/NAME.md` (`$ARGUMENTS` is replaced by args) |
+| `!command` | run a shell command yourself (no dialog); its output goes to the model with your next message |
+| `@path`, `@path:Name` | attach a file's outline, or one symbol's code, to your message (Tab completes paths) |
 | `/help` | this screen |
 
 | Key | What it does |
 |---|---|
 | Enter | send |
 | Shift+Enter, Ctrl+J | new line |
-| Up / Down | previous / next message (on the first / last line) |
+| Up / Down | previous / next message (on the first / last line), saved per repository |
+| Ctrl+R | search earlier messages of this repository |
+| Tab | accept the highlighted completion (`/` commands, `@` files) |
 | Ctrl+C | interrupt the running turn; twice within 2 s quits |
 | Ctrl+Q | quit (the session log is completed first) |
 | Ctrl+B | show / hide the side panel |

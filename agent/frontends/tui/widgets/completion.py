@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from agent.frontends.tui.widgets.composer import Composer
 
 MAX_ITEMS = 10
+MAX_COMMANDS = 40
 AT_TOKEN = re.compile(r"(?:^|(?<=\s))@([\w./\-]*)$")
 
 
@@ -54,7 +55,7 @@ class Completer:
             named = self.commands()
             hits = [c for c in named if c[0].startswith(query)] + [c for c in named if query in c[0][1:] and
                                                                      not c[0].startswith(query)]
-            items = [Item(f"/{name} ", f"/{name}", text) for name, text in hits[:MAX_ITEMS]]
+            items = [Item(f"/{name} ", f"/{name}", text) for name, text in hits[:MAX_COMMANDS]]
             return Completion("command", 0, col, items) if items else None
         match = AT_TOKEN.search(before)
         if match and self.root is not None:
