@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from agent.config import Settings, default_session_dir
-from agent.log import LogError
 
 
 def execute(settings: Settings, task: str, session_dir: Path | None, json_out: bool,
@@ -39,6 +38,7 @@ def _run(settings: Settings, task: str, root: Path, head: str | None, session_di
          json_out: bool) -> int:
     """Build the session (the heavy imports happen here) and run it headless."""
     from agent.frontends.headless import exit_code, run_headless
+    from agent.log import LogError
     from agent.runner import UsageError, build_session
 
     try:
@@ -77,15 +77,14 @@ def commit_changes(session: object, summary: str, files: list[str] | None = None
 
 def run_tool(name: str, raw_args: str, force: bool = False, sandbox: str | None = None) -> int:
     """Run a single tool in the current repo, under the config's deny rules and sandbox; print what the model sees."""
-    from agent.registry import default_tools
+    from agent.registry import DEFAULT_TOOLS, default_tools
     from agent.scratchpad import Scratchpad
     from agent.settings_load import SettingsError, find_root, resolve_settings
     from tools.base import ToolContext, ToolError
 
-    tools = default_tools()
-    tool = tools.get(name)
+    tool = default_tools({name}).get(name)  # import only the tool asked for: `pith tool` starts fast
     if tool is None:
-        print(f"pith: unknown tool {name!r}; tools: {', '.join(tools)}", file=sys.stderr)
+        print(f"pith: unknown tool {name!r}; tools: {', '.join(n for n, _, _ in DEFAULT_TOOLS)}", file=sys.stderr)
         return 2
     try:
         args = json.loads(raw_args)

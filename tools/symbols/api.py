@@ -112,7 +112,7 @@ class FindDefinitionsTool(Tool):
         last = dotted.rsplit(".", 1)[-1]
         index = _index(ctx, last)
         hits = []
-        for path, i in index.by_name().get(last, []):
+        for path, i in index.homes(last):
             sym = index.symbols(path)[i]
             if only not in (None, path):
                 continue

@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import multiprocessing
 import os
 import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable
 
@@ -129,6 +127,7 @@ class SymbolIndex:
         self._loaded = False
         self._listed_at = -RELIST_SECONDS  # no listing yet
         self.complete = False  # every file of the tree has an entry (loaded from disk or fully built)
+        self._scanned_once = False
         self.cancel = threading.Event()  # set at exit: a background build stops after its running chunks
         self.lock = threading.RLock()
 
@@ -223,6 +222,9 @@ class SymbolIndex:
 
     def _scan_pool(self, items: list[tuple[str, str]], on_progress: Progress | None, workers: int) -> None:
         """Tag chunks of files across processes, reporting progress per chunk."""
+        import multiprocessing  # here, not at the top: a one-shot `pith tool` query never needs a pool
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         items = sorted(items, key=lambda item: -_size(self.root, item[0]))  # big files first: better balance
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
@@ -260,6 +262,15 @@ class SymbolIndex:
         """Symbols of one indexed file (empty when skipped or unknown)."""
         entry = self.files.get(rel)
         return [Sym(*t) for t in entry[3]] if entry and entry[3] else []
+
+    def homes(self, name: str) -> list[tuple[str, int]]:
+        """(path, index) of each symbol named `name`; one query scans, repeated ones build the table."""
+        with self.lock:
+            if self._by_name is None and not self._scanned_once:
+                self._scanned_once = True  # a one-shot CLI query need not pay for the whole table
+                return [(rel, i) for rel, entry in self.files.items()
+                        for i, t in enumerate(entry[3] or ()) if t[0] == name]
+            return self.by_name().get(name, [])
 
     def by_name(self) -> dict[str, list[tuple[str, int]]]:
         """Map from a symbol's short name to (path, index) pairs, built lazily."""

@@ -68,7 +68,7 @@ def find(index: SymbolIndex, rel_path: str | None, dotted: str) -> list[tuple[st
         index.refresh_file(rel_path)
         found = [(rel_path, s) for s in index.symbols(rel_path) if s.name == last and _matches_dotted(s, dotted)]
     else:
-        paths = sorted({p for p, _ in index.by_name().get(last, [])})
+        paths = sorted({p for p, _ in index.homes(last)})
         found = [(p, s) for p in paths for s in index.symbols(p) if s.name == last and _matches_dotted(s, dotted)]
     primary = [(p, s) for p, s in found if s.kind not in SECONDARY] or found
     outer = [(p, s) for p, s in primary if not _inside_another(s, p, primary)]
@@ -122,7 +122,7 @@ def _owner_pool(index: SymbolIndex, dotted: str) -> dict[str, str]:
     if isinstance(index, LazyView):
         index.ensure(owner.rsplit(".", 1)[-1])
     pool: dict[str, str] = {}
-    for path, i in index.by_name().get(owner.rsplit(".", 1)[-1], []):
+    for path, i in index.homes(owner.rsplit(".", 1)[-1]):
         qual = index.symbols(path)[i].qualname
         if qual == owner or qual.endswith("." + owner):
             cut = len(qual) - len(owner)

@@ -143,7 +143,7 @@ def _format(index: SymbolIndex, name: str, groups: list[tuple[str, list[tuple[in
     if other:
         notes.append(f"unconfirmed text matches in {len(other)} files without a grammar: {', '.join(other[:5])}"
                      + (" ..." if len(other) > 5 else ""))
-    homes = len(index.by_name().get(name, []))
+    homes = len(index.homes(name))
     if homes > 1:
         notes.append(f"'{name}' is defined in {homes} places (find_definitions lists them); a hit may refer to any")
     if notes:
