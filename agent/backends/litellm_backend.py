@@ -72,7 +72,22 @@ def classify(exc: Exception) -> ModelError:
         kind = "context_length"
     if kind == "bad_request" and "tool" in lowered and any(w in lowered for w in _NO_TOOLS):
         kind = "tools_unsupported"
-    return ModelError(f"{name}: {text}", kind=kind, retry_after=retry_after)
+    error = ModelError(f"{name}: {text}", kind=kind, retry_after=retry_after)
+    error.status = status if isinstance(status, int) else None  # type: ignore[attr-defined]
+    return error
+
+
+def retry_reason(err: ModelError) -> str:
+    """What went wrong, for the retry notice: 'server error 503 from the provider'."""
+    status = getattr(err, "status", None)
+    code = f" {status}" if status else ""
+    if err.kind == "connection":
+        return "cannot reach the provider"
+    if err.kind == "timeout":
+        return "the provider timed out"
+    if err.kind == "rate_limit":
+        return f"rate limited by the provider{code}"
+    return f"{err.kind.replace('_', ' ')} error{code} from the provider"
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -140,8 +155,7 @@ class LiteLLMModel:
                 delay = min(delay, 60.0) * (1 + random.random() * 0.1)
                 attempt += 1
                 if self.on_retry:
-                    what = "cannot reach the provider" if err.kind == "connection" else f"{err.kind} from the provider"
-                    self.on_retry(f"{what}; retry {attempt}/{budget} in {delay:.1f}s")
+                    self.on_retry(f"{retry_reason(err)}; retry {attempt}/{budget} in {delay:.1f}s")
                 await asyncio.sleep(delay)
 
     async def _once(
