@@ -22,11 +22,12 @@ KEY_SHAPES = re.compile(
     r"\b[spr]k_(?:live|test)_[A-Za-z0-9]{10,}|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
 )
 AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
-AWS_SECRET = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+START = r"(?:(?<=\\n)|(?<=\\t)|\b)"  # a word start, also right after an escaped newline in JSON text
+AWS_SECRET = re.compile(r"(?:(?<=\\n)|(?<![A-Za-z0-9/+]))[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 PEM = re.compile(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S)
 URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@\"'<>]+:)([^/\s@\"'<>]+)(@)")
 # NAME=value in env files and shells (upper-case name, no spaces around '=')
-ENV_ASSIGN = re.compile(r"\b([A-Z][A-Z0-9_]*" + SECRET_WORDS + r"[A-Z0-9_]*)=(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)")
+ENV_ASSIGN = re.compile(START + r"([A-Z][A-Z0-9_]*" + SECRET_WORDS + r"[A-Z0-9_]*)=(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)")
 # "name": "value", name = "value", name: 'value' (any case; the value quoted)
 QUOTED_ASSIGN = re.compile(
     r"(?i)([\w.\-]*" + SECRET_WORDS + r"[\w.\-]*)([\"']?\s*[:=]\s*)([\"'])([^\"'\n]{4,})\3"
@@ -70,13 +71,19 @@ def _mask_assignments(text: str) -> str:
     return PLAIN_ASSIGN.sub(plain, text)
 
 
+def _mask_pem(m: re.Match[str]) -> str:
+    """A PEM block with its body masked; JSON-escaped text keeps escaped newlines (it stays valid JSON)."""
+    sep = "\\n" if m[2].startswith("\\n") else "\n"
+    return f"{m[1]}{sep}{MASK}{sep}{m[3]}"
+
+
 def redact_text(text: str, values: list[str] | tuple[str, ...] = ()) -> str:
     """The text with known secret values and secret-shaped strings masked."""
     for value in values:
         if value in text:
             text = text.replace(value, MASK)
     if "PRIVATE KEY-----" in text:
-        text = PEM.sub(lambda m: f"{m[1]}\n{MASK}\n{m[3]}", text)
+        text = PEM.sub(_mask_pem, text)
     if AWS_ID.search(text) or "aws_secret" in text.lower():
         text = AWS_SECRET.sub(MASK, text)
     text = KEY_SHAPES.sub(MASK, text)

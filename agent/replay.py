@@ -30,8 +30,11 @@ class ReplayError(Exception):
 def render_events(loaded: LoadedLog, out: TextIO, json_mode: bool = False) -> None:
     """Write the recorded events as headless output would have shown them (or as JSONL)."""
     if json_mode:
+        from agent.redact import Redactor
+
+        redactor = Redactor.from_env()  # logs from older pith versions (or shared ones) may hold secrets in clear
         for event in loaded.events:
-            out.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
+            out.write(json.dumps(redactor.value(event.to_dict()), ensure_ascii=False, default=str) + "\n")
         return
     from agent.frontends.render import TextRenderer
 

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from agent.events import Event, Interrupt, SessionFinished, Shutdown, SubmitTurn
 from agent.frontends.render import TextRenderer
+from agent.redact import Redactor
 from agent.session import Session
 
 EXIT_CODES = {
@@ -28,12 +29,14 @@ class JsonRenderer:
     def __init__(self, out: TextIO, deltas: bool = False) -> None:
         self.out = out
         self.deltas = deltas
+        self.redactor = Redactor.from_env()
 
     def handle(self, event: Event) -> None:
         """Write the event as a JSON line."""
         if not event.durable and not self.deltas:
             return
-        self.out.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
+        record = self.redactor.value(event.to_dict())  # secrets masked in strings; keys and numbers as they are
+        self.out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
         self.out.flush()
 
 

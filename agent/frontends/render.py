@@ -8,6 +8,7 @@ from agent.events import (
     ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished, SessionStarted, ToolCallFinished,
     ToolCallStarted, UserMessage,
 )
+from agent.redact import Redactor, StreamRedactor
 from agent.scratchpad import MARK
 from tools.base import plural
 
@@ -29,6 +30,8 @@ class TextRenderer:
         self._streamed = False
         self._open: dict[str, str] = {}  # call id -> label, for calls started and not yet finished
         self._labelling = False
+        self.redactor = Redactor.from_env()
+        self._stream_redactor = StreamRedactor(self.redactor)  # a secret split across deltas is still caught
 
     def _w(self, text: str = "", style: str = "") -> None:
         codes = {"dim": "2", "bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
@@ -41,7 +44,7 @@ class TextRenderer:
         """Render one event."""
         method = getattr(self, "_on_" + event.type, None)
         if method:
-            method(event)
+            method(self.redactor.event(event))
 
     def _on_session_started(self, e: SessionStarted) -> None:
         verb = "resumed" if e.resumed else "session"
@@ -52,13 +55,13 @@ class TextRenderer:
 
     def _on_assistant_delta(self, e: AssistantDelta) -> None:
         if self.stream:
-            self.out.write(e.text)
+            self.out.write(self._stream_redactor.feed(e.text))
             self.out.flush()
             self._streamed = True
 
     def _on_assistant_message(self, e: AssistantMessage) -> None:
         if self._streamed:
-            self.out.write("\n")
+            self.out.write(self._stream_redactor.flush() + "\n")
             self._streamed = False
         elif e.content.strip():
             self._w(e.content.strip())

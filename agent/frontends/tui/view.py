@@ -13,6 +13,7 @@ from agent.events import (
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
+from agent.redact import Redactor
 
 QUIET_END = ("finished", "answered")
 
@@ -71,6 +72,7 @@ class EventView:
         self._last_notice = ""
         self._compacted = False
         self.live = True
+        self.redactor = Redactor.from_env()
         if not frozen:  # snapshots must not depend on the clock
             conversation.set_interval(0.5, self.tick)
 
@@ -95,7 +97,7 @@ class EventView:
             self._last_notice = ""  # only back-to-back repeats are dropped
         method = getattr(self, "_on_" + event.type, None)
         if method is not None:
-            method(event)
+            method(self.redactor.event(event))
         self.side.chart.record(event, context_budget(self.context))
 
     def flush(self) -> None:
