@@ -51,7 +51,7 @@ async def test_slash_menu_lists_commands_with_help_and_custom_ones(demo_repo: Pa
         await ready(pilot, app)
         await pilot.press("/")
         assert "/commit" in menu_labels(app) and "/fix-issue" in menu_labels(app)
-        await pilot.press("c", "o")
+        await pilot.press("c", "o", "m")
         assert menu_labels(app) == ["/compact", "/commit"]
         help_of = {i.label: i.help for i in app.query_one(CompletionMenu).completion.items}  # type: ignore[union-attr]
         assert "compact" in help_of["/compact"].lower() and help_of["/commit"]
