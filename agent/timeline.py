@@ -17,6 +17,7 @@ CACHED = "▓"
 ANSI = {"tools": "38;5;67", "system": "38;5;110", "instructions": "38;5;109", "summary": "38;5;176",
         "turns": "38;5;114", "stubs": "38;5;180", "scratchpad": "38;5;221", "budget": "38;5;203",
         "evict": "38;5;214", "compact": "1;38;5;203", "axis": "2"}
+LABEL_W = 7  # columns of the y-axis labels, left of the bars
 Cell = tuple[str, str]  # (character, style name: a region, "budget", "evict", "compact", "axis" or "")
 
 
@@ -119,7 +120,7 @@ def _cell(point: Point, low: float, high: float) -> Cell:
 
 def chart(timeline: Timeline, width: int, height: int) -> list[list[Cell]]:
     """Rows of cells (top row first): y-axis labels, the stacked columns, a marker row and the step axis."""
-    label_w = 7
+    label_w = LABEL_W
     cols = buckets(timeline.points, max(1, width - label_w - 1))
     top = max(timeline.peak, max((p.budget for p in cols), default=0), 1) * 1.05
     unit = top / height

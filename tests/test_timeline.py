@@ -5,6 +5,7 @@ the system prompt or the chart itself all move it).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import xml.dom.minidom
 from pathlib import Path
@@ -36,6 +37,13 @@ def timeline(golden: Any) -> Timeline:
     return build_timeline(golden)
 
 
+def pinned(timeline: Timeline) -> Timeline:
+    """The timeline with the fixed prefix pinned: tool schemas and the system prompt are edited often, and the
+    snapshots pin the drawing (test_timeline_of_golden_log checks the real numbers)."""
+    points = [dataclasses.replace(p, regions={**p.regions, "tools": 1000, "system": 300}) for p in timeline.points]
+    return Timeline(points)
+
+
 def synthetic(steps: int) -> Timeline:
     """A long timeline with an eviction every 7 steps and a compaction every 150."""
     points = []
@@ -61,7 +69,7 @@ def test_timeline_of_golden_log(golden: Any, timeline: Timeline) -> None:
 
 
 def test_svg_snapshot(timeline: Timeline) -> None:
-    svg = render_svg(timeline)
+    svg = render_svg(pinned(timeline))
     xml.dom.minidom.parseString(svg)  # well-formed
     assert "<script" not in svg and svg.count('href="#compaction-') == 5
     if os.environ.get("PITH_UPDATE_GOLDEN") or not SVG_SNAPSHOT.exists():
@@ -138,7 +146,9 @@ def test_tui_side_chart_and_context_screen_snapshots(snap_compare: Any, golden: 
         await pilot.pause(0.2)
         side_chart = str(app.query_one("#context-chart").render())
         assert "⇊" in side_chart and "✂" in side_chart
-        app.push_screen(ContextScreen(timeline, request_at(golden), compactions(golden)))
+        following = request_at(golden)
+        following.regions.update(tools=1000, system=300)
+        app.push_screen(ContextScreen(pinned(timeline), following, compactions(golden)))
         await pilot.pause(0.3)
 
     assert snap_compare(fixed_app([]), terminal_size=(120, 48), run_before=run_before)
@@ -179,3 +189,22 @@ async def test_context_command_in_a_live_session(tmp_path: Path, session_dir: Pa
         await pilot.press("escape")
         assert not isinstance(app.screen, (ContextScreen, CompactionScreen))
     assert isinstance(AssistantMessage, type)
+
+
+async def test_click_on_a_compaction_column_opens_it(golden: Any, timeline: Timeline) -> None:
+    from agent.frontends.tui.screens.context import ChartView, CompactionScreen, ContextScreen
+    from agent.timeline import LABEL_W
+    from tests.test_tui_snapshots import fixed_app
+
+    app = fixed_app([])
+    async with app.run_test(size=(120, 48)) as pilot:
+        dropped = compactions(golden)
+        app.push_screen(ContextScreen(timeline, None, dropped))
+        await pilot.pause(0.2)
+        chart = app.screen.query_one(ChartView)
+        cols = buckets(timeline.points, chart.chart_width() - LABEL_W - 1)
+        x = LABEL_W + next(i for i, c in enumerate(cols) if c.compactions == [3])
+        assert chart.compaction_at(LABEL_W - 1) is None and chart.compaction_at(x) is dropped[2]
+        await pilot.click(ChartView, offset=(x, 5))
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, CompactionScreen) and app.screen.item.index == 3

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from agent.frontends.tui.widgets.timeline import STYLES, timeline_text
 from agent.inspector import LABELS, REGIONS, Dropped, Request
-from agent.timeline import Timeline, short
+from agent.timeline import LABEL_W, Timeline, buckets, short
 
 if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
@@ -51,17 +51,35 @@ def breakdown_text(request: Request | None, width: int = 40) -> Text:
 
 
 class ChartView(Widget):
-    """The full-width chart, redrawn at the screen's width."""
+    """The full-width chart, redrawn at the screen's width; clicking a ⇊ column opens that compaction."""
 
     DEFAULT_CSS = "ChartView { height: 17; }"
 
-    def __init__(self, timeline: Timeline, **kwargs: Any) -> None:
+    def __init__(self, timeline: Timeline, dropped: list[Dropped] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.timeline = timeline
+        self.dropped = dropped or []
 
     def render(self) -> Text:
         """Chart rows, marker row, step axis and legend."""
-        return timeline_text(self.timeline, max(20, self.size.width), 12, with_legend=True)
+        return timeline_text(self.timeline, self.chart_width(), 12, with_legend=True)
+
+    def chart_width(self) -> int:
+        """Columns the chart uses."""
+        return max(20, self.size.width)
+
+    def compaction_at(self, x: int) -> Dropped | None:
+        """The (first) compaction in the column at `x`, if any."""
+        cols = buckets(self.timeline.points, max(1, self.chart_width() - LABEL_W - 1))
+        i = x - LABEL_W
+        numbers = cols[i].compactions if 0 <= i < len(cols) else []
+        return self.dropped[numbers[0] - 1] if numbers and numbers[0] <= len(self.dropped) else None
+
+    def on_click(self, event: Any) -> None:
+        """A click on a compaction's column shows what it dropped."""
+        item = self.compaction_at(int(event.x))
+        if item is not None:
+            self.app.push_screen(CompactionScreen(item))
 
 
 def compaction_row(item: Dropped) -> str:
@@ -89,10 +107,10 @@ class ContextScreen(ModalScreen[None]):
         with VerticalScroll(id="context-box"):
             yield Static(f"Context · {len(t.points)} requests · peak {short(t.peak)} · budget {short(t.budget)} · "
                          "Escape closes", classes="side-title")
-            yield ChartView(t)
+            yield ChartView(t, self.dropped)
             yield Static("Next request by region", classes="side-title")
             yield Static(breakdown_text(self.request), id="context-breakdown")
-            yield Static("Compactions (Enter shows what one dropped)", classes="side-title")
+            yield Static("Compactions (Enter, or a click on a ⇊ column, shows what one dropped)", classes="side-title")
             if self.dropped:
                 yield OptionList(*[Option(compaction_row(d), id=str(d.index)) for d in self.dropped], id="context-list")
             else:
