@@ -121,12 +121,10 @@ def check_limits(max_steps: int, max_cost: Optional[float], timeout: Optional[fl
 
 def explicit_params(ctx: typer.Context) -> set[str]:
     """Names of options the user gave on the command line or through an environment variable."""
-    import click
-
     explicit = set()
     for name in ctx.params:
-        source = ctx.get_parameter_source(name)
-        if source in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT):
+        source = ctx.get_parameter_source(name)  # typer vendors its own click: compare the enum by name
+        if getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT"):
             explicit.add(name[3:] if name.startswith("no_") else name)  # --no-plan sets `plan`
     return explicit
 
@@ -167,7 +165,7 @@ def check_sandbox(value: str) -> str:
 
 
 CLI_MODULES = ("agent.cli_sessions", "agent.cli_tui", "agent.cli_replay", "agent.cli_batch", "agent.cli_git",
-               "agent.cli_inspect")
+               "agent.cli_trust", "agent.cli_inspect")
 
 
 def register_all() -> None:

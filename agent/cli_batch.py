@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -10,6 +10,7 @@ from agent.cli import ApiBaseOpt, ApproveOpt, ModelOpt, fail
 
 
 def batch(
+    ctx: typer.Context,
     tasks_file: Annotated[Path, typer.Argument(help="JSONL: id, repo, task, optional commit, test, model")],
     out_dir: Annotated[Path, typer.Option("--out", help="results.jsonl, patches/, sessions/, logs/ go here")],
     workers: Annotated[int, typer.Option("--workers", "-j", help="tasks at once (with --ray: most in flight)")] = 2,
@@ -31,9 +32,16 @@ def batch(
     Exit 0 all solved, 1 some not solved, 2 usage error, 130 interrupted."""
     from agent.batch.job import JobOptions
     from agent.batch.tasks import TaskFileError, load_tasks
+    from agent.settings_load import provider_of
 
+    resolved = batch_settings(ctx, {"model": model, "api_base": api_base, "max_steps": max_steps,
+                                    "max_cost": max_cost, "timeout": timeout, "approve": approve, "plan": not no_plan})
+    settings = resolved.settings
+    model, api_base, approve = settings.model, settings.api_base, settings.approve
+    max_steps, max_cost, timeout, no_plan = settings.max_steps, settings.max_cost, settings.timeout, not settings.plan
     if approve not in ("auto", "never"):
-        fail(f"--approve must be auto or never in a batch (got {approve!r}): nobody is there to answer")
+        fail(f"approve must be auto or never in a batch (got {approve!r}): nobody is there to answer; "
+             "pass --approve auto or --approve never")
     if workers < 1:
         fail(f"--workers must be at least 1 (got {workers})")
     if task_timeout is not None and task_timeout <= 0:
@@ -46,8 +54,26 @@ def batch(
         check_ray()
     limit = task_timeout or ((timeout + 120) if timeout else 3600.0)
     opts = JobOptions(out_dir=str(out_dir.resolve()), model=model, api_base=api_base, max_steps=max_steps,
-                      max_cost=max_cost, timeout=timeout, approve=approve, task_timeout=limit, no_plan=no_plan)
+                      max_cost=max_cost, timeout=timeout, approve=approve, task_timeout=limit, no_plan=no_plan,
+                      api_base_for=None if resolved.origins.get("api_base") == "flag" else provider_of(model))
     raise typer.Exit(run_with_signals(tasks, opts, workers, ray))
+
+
+def batch_settings(ctx: typer.Context, flags: dict) -> Any:
+    """The batch-wide settings through the one settings path (flags > this repository's config > user config)."""
+    import os
+
+    from agent.cli import explicit_params
+    from agent.settings_load import SettingsError, find_root, resolve_settings
+
+    root = find_root(Path(os.getcwd()))[0]
+    try:
+        resolved = resolve_settings(root, flags, explicit_params(ctx))
+    except SettingsError as exc:
+        fail(str(exc))
+    for notice in resolved.notices:
+        typer.echo(f"pith: note: {notice}", err=True)
+    return resolved
 
 
 def check_ray() -> None:

@@ -18,6 +18,7 @@ from typing import IO, Any
 from agent.batch.gate import FileGate, retry_delay
 from agent.batch.tasks import BatchTask
 from agent.batch.worktree import Checkout, CheckoutError, diff, prepare, remove
+from agent.settings_load import provider_of
 
 LAUNCH = "import sys; sys.argv[0] = 'pith'; from agent.cli import main; main()"
 SOLVED_AGENT = ("finished", "answered")
@@ -37,6 +38,7 @@ class JobOptions:
     approve: str = "auto"
     task_timeout: float = 1800.0
     no_plan: bool = False
+    api_base_for: str | None = None  # the provider an api_base from a config file is for (None: every model)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (for Ray)."""
@@ -93,8 +95,8 @@ def agent_command(task: BatchTask, opts: JobOptions) -> list[str]:
     cmd = [sys.executable, "-c", LAUNCH, "run", "--json", "--model", task.model or opts.model,
            "--max-steps", str(opts.max_steps), "--approve", opts.approve,
            "--session-dir", str(Path(opts.out_dir) / "sessions")]
-    if opts.api_base:
-        cmd += ["--api-base", opts.api_base]
+    if opts.api_base and (opts.api_base_for is None or provider_of(task.model or opts.model) == opts.api_base_for):
+        cmd += ["--api-base", opts.api_base]  # a config's api_base only for its provider's models: keys stay home
     if opts.max_cost is not None:
         cmd += ["--max-cost", str(opts.max_cost)]
     if opts.timeout is not None:
