@@ -163,6 +163,8 @@ class ApprovalRequested(Event):
     summary: str
     pattern: str = ""
     detail: str = ""
+    reason: str = ""  # why it asks when the mode alone would not (a destructive command in auto mode)
+    always: bool = True  # False when allowing 'always' would not stop the next question (destructive commands)
 
 
 @dataclass(kw_only=True)

@@ -229,13 +229,13 @@ class Session:
         return self.totals.last_status
 
     async def request_approval(self, tool: str, kind: str, summary: str, pattern: str,
-                               detail: str = "") -> ResolveApproval:
+                               detail: str = "", reason: str = "", always: bool = True) -> ResolveApproval:
         """Ask the front end and wait for its answer."""
         request_id = uuid.uuid4().hex[:8]
         future: asyncio.Future[ResolveApproval] = asyncio.get_running_loop().create_future()
         self._approvals[request_id] = future
         self.emit(ApprovalRequested(request_id=request_id, tool=tool, kind=kind, summary=summary, pattern=pattern,
-                                    detail=detail))
+                                    detail=detail, reason=reason, always=always))
         answer = await future
         if answer.decision == "always":
             self.policy.remember(tool, pattern)

@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from agent.session import Session
 
 
+def always_sticks(session: Session, name: str, approval: Approval) -> bool:
+    """Whether answering 'always' would stop the next such question (destructive commands ask every time)."""
+    trial = dataclasses.replace(session.policy, always=session.policy.always | {(name, approval.pattern)})
+    return trial.decide(name, approval)[0] == "allow"
+
+
 def decode_arguments(call: ToolCall) -> tuple[dict[str, Any] | None, str]:
     """(arguments, '') or (None, a precise error the model can fix)."""
     raw = call.arguments.strip() or "{}"
@@ -113,7 +119,7 @@ async def _approve(session: Session, tool: Tool, args: Any) -> str:
             reason = (reason + "; " if reason else "") + "no one can approve it in this headless run (use --approve auto to allow edits and commands)"
     if decision == "ask":
         answer = await session.request_approval(tool.name, approval.kind, approval.summary, approval.pattern,
-                                                approval.detail)
+                                                approval.detail, reason, always_sticks(session, tool.name, approval))
         if answer.decision in ("allow", "always"):
             return ""
         why = f": {answer.reason}" if answer.reason else ""

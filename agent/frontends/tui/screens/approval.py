@@ -19,7 +19,7 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
         Binding("a", "allow", "Allow once"),
         Binding("s", "always", "Always"),
         Binding("d", "deny", "Deny"),
-        Binding("escape", "deny_now", "Deny", show=False),
+        Binding("escape", "escape", "Deny", show=False),
     ]
 
     def __init__(self, request: ApprovalRequested) -> None:
@@ -35,13 +35,19 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
             if r.detail:  # e.g. the diff an edit would make: approve what you can see
                 yield VerticalScroll(Static(Syntax(r.detail.rstrip("\n"), "diff", theme="ansi_dark", word_wrap=True)),
                                      id="approval-detail")
-            if r.pattern:
+            if r.reason:  # e.g. a destructive command, asked about even in auto mode
+                yield Static(Text(f"Why pith asks: {r.reason}", style="bold yellow"), id="approval-reason")
+            if r.pattern and not r.always:
+                yield Static(Text("Asked every time: 'always' cannot cover a command like this", style="dim"),
+                             id="approval-pattern")
+            elif r.pattern:
                 scope = f"every {r.tool} call" if r.pattern in (r.tool, "*") else f"{r.tool} calls matching {r.pattern!r}"
                 yield Static(Text(f"Always = allow {scope} for the rest of this session", style="dim"),
                              id="approval-pattern")
             with Horizontal(id="approval-buttons"):
                 yield Button("Allow once (a)", id="allow", variant="success")
-                yield Button("Always this session (s)", id="always", variant="primary")
+                if r.always:
+                    yield Button("Always this session (s)", id="always", variant="primary")
                 yield Button("Deny (d)", id="deny", variant="error")
             yield Input(placeholder="reason for the model (Enter to deny)", id="deny-reason")
 
@@ -65,8 +71,8 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
             self._answer("allow")
 
     def action_always(self) -> None:
-        """Allow calls like this for the rest of the session."""
-        if not self._reason_open():
+        """Allow calls like this for the rest of the session (not offered when it would ask again anyway)."""
+        if not self._reason_open() and self.request.always:
             self._answer("always")
 
     def action_deny(self) -> None:
@@ -78,9 +84,14 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
         box.display = True
         box.focus()
 
-    def action_deny_now(self) -> None:
-        """Escape: deny without a reason."""
-        self._answer("deny", self.query_one("#deny-reason", Input).value.strip() or "denied by the user")
+    def action_escape(self) -> None:
+        """Escape: back to the choices from the reason box; otherwise deny without a reason."""
+        box = self.query_one("#deny-reason", Input)
+        if box.display:
+            box.display = False
+            self.query_one("#deny", Button).focus()
+            return
+        self._answer("deny", "denied by the user")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the reason box denies with that reason."""
