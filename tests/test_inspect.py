@@ -137,3 +137,29 @@ def test_inspect_cli(tmp_path: Path) -> None:
         assert bad.exit_code == 2 and message in bad.output and "Traceback" not in bad.output
     missing = runner.invoke(app, ["inspect", "nope", "--session-dir", str(tmp_path)])
     assert missing.exit_code == 2 and "no session" in missing.output
+
+
+def test_inspect_equals_what_an_anthropic_model_was_handed(tmp_path: Path, session_dir: Path, monkeypatch: Any) -> None:
+    """Cache breakpoints (Anthropic) are part of the rebuilt request: compare with what the model received."""
+    from agent.frontends.headless import run_headless
+    from agent.runner import build_session
+
+    repo = big_repo(tmp_path)
+    monkeypatch.chdir(repo)
+    turns = [{"role": "assistant", **step} for step in script()]
+    model = ScriptedModel(turns, name="anthropic/claude-sonnet-4-5")
+    settings = Settings(model="anthropic/claude-sonnet-4-5", approve="auto", plan=False, context_budget=4400,
+                        keep_turns=2, max_steps=30)
+    session = build_session(settings, repo, None, session_dir, "read big.py", model=model)
+    session.compact_model = ScriptedModel([{"content": SUMMARY}] * 5, name="summariser")
+    result = asyncio.run(run_headless(session, "read big.py", out=io.StringIO()))
+    assert result.status == "finished"
+    loaded = read_log(Path(result.log_path))
+    assert {"context_evicted", "context_compacted"} <= {e.type for e in loaded.events}
+    rebuilt = requests(loaded)
+    assert len(rebuilt) == len(model.requests)
+    marked = 0
+    for (request, _), sent in zip(rebuilt, model.requests):
+        assert json.dumps(request.messages) == json.dumps(sent), request.step
+        marked += json.dumps(sent).count("cache_control")
+    assert marked > len(rebuilt)  # breakpoints were there to rebuild
