@@ -336,3 +336,9 @@ class PithApp(App[None]):
     def action_help(self) -> None:
         """Show commands and keys."""
         self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Any) -> Any:
+        """Ctrl+P lists pith's commands; its Quit completes the session log first."""
+        from agent.frontends.tui.palette import system_commands
+
+        return system_commands(self, super().get_system_commands(screen))

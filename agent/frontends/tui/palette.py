@@ -1,0 +1,62 @@
+"""Ctrl+P: textual's command palette with pith's slash commands and keys, and a Quit that completes the log."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import SystemCommand
+
+if TYPE_CHECKING:
+    from agent.frontends.tui.app import PithApp
+
+NEEDS_ARGUMENT = ("model",)  # picked from the palette, these are typed into the composer to finish
+
+
+def slash_commands(app: PithApp) -> list[tuple[str, str]]:
+    """(name, one-line help) of every slash command, custom ones included when the habits module lists them."""
+    try:
+        from agent.frontends.tui.habits import command_choices
+
+        return command_choices(app)
+    except Exception:  # no habits module (or it failed): the built-in commands alone
+        from agent.frontends.tui import commands
+
+        out = []
+        for name in commands.COMMANDS:
+            doc = getattr(commands, "cmd_" + name, None).__doc__ or ""  # type: ignore[union-attr]
+            out.append((name, doc.strip().splitlines()[0] if doc.strip() else ""))
+        return out
+
+
+def _run(app: PithApp, name: str) -> Callable[[], None]:
+    """A callback that runs `/name`, or types `/name ` into the composer when it needs an argument."""
+    def go() -> None:
+        from agent.frontends.tui.commands import run_command
+        from agent.frontends.tui.widgets.composer import Composer
+
+        if name in NEEDS_ARGUMENT:
+            composer = app.query_one(Composer)
+            composer.load_text(f"/{name} ")
+            composer.move_cursor(composer.document.end)
+            composer.focus()
+            return
+        app.run_worker(run_command(app, "/" + name), group="command")
+    return go
+
+
+def system_commands(app: PithApp, base: Iterable[SystemCommand]) -> Iterable[SystemCommand]:
+    """Pith's commands first, then textual's own with Quit going through the clean shutdown."""
+    for name, help_text in slash_commands(app):
+        yield SystemCommand(f"/{name}", help_text or f"run /{name}", _run(app, name))
+    yield SystemCommand("Jump to latest", "Scroll to the newest output and follow it (End, Ctrl+L)",
+                        app.action_scroll_end)
+    yield SystemCommand("Interrupt", "Stop the running turn (Ctrl+C)", app.action_interrupt)
+    yield SystemCommand("Side panel", "Show or hide the plan, notes and context panel (Ctrl+B)",
+                        app.action_toggle_side)
+    yield SystemCommand("Last tool call", "Expand or collapse the newest tool call (Ctrl+O)", app.action_toggle_tool)
+    for command in base:
+        if command.title == "Quit":
+            yield SystemCommand("Quit", "Finish the session (its log is completed), then leave (Ctrl+Q)",
+                                lambda: app.run_worker(app.action_quit_pith(), group="quit"))
+        else:
+            yield command
