@@ -12,6 +12,10 @@ from agent import __version__
 app = typer.Typer(
     add_completion=False, no_args_is_help=False, rich_markup_mode=None, pretty_exceptions_enable=False,
     help="pith: a disciplined terminal coding agent. `pith` opens the terminal UI; `pith run TASK` runs headless.",
+    epilog="\b\nThe terminal UI (every option: pith tui --help):\n"
+           "  pith [TASK] [-m/--model MODEL] [--api-base URL] [--approve ask|auto|never]\n"
+           "  pith -c/--continue     continue the latest session of this repository\n"
+           "  pith --resume ID       resume an earlier session (ids: pith sessions)",
 )
 
 ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="PITH_MODEL", help="litellm model string, or scripted:PATH")]
