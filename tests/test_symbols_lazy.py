@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tools.base import ToolContext, ToolError
-from tools.symbols import FindDefinitionsTool, FindReferencesTool, ReadSymbolTool, SymbolIndex
+from tools.symbols import FindDefinitionsTool, FindReferencesTool, OutlineTool, ReadSymbolTool, SymbolIndex, get_index
 from tools.symbols.candidates import definition_files
 from tools.symbols.lazy import LazyView, view
 
@@ -134,3 +134,11 @@ async def test_lazy_answers_equal_the_index_on_django(tmp_path: Path) -> None:
     picked = random.Random(5).sample(names, 45) + ["get_queryset", "save", "Model.save", "QuerySet.filter",
                                                    "BaseModelAdmin.get_queryset", "as_sql"]
     assert await _compare(full, lazy, picked, refs=False) == []
+
+
+async def test_outlines_without_an_index_equal_the_index(repo: Path, tmp_path: Path) -> None:
+    full, lazy, _index = _contexts(repo, tmp_path)
+    tool = OutlineTool()
+    for path in (".", "src", "more", "more/tricky.cpp", "src/sample.py"):
+        assert await answer(tool, lazy, path=path) == await answer(tool, full, path=path), path
+    assert not get_index(repo, lazy.cache_dir, refresh=False).complete  # nothing was built for them

@@ -1,4 +1,5 @@
-"""Benchmark the symbol index: cold build vs ctags, warm query latency, retrieval economy (tokens).
+"""Benchmark symbol lookups: lazy (ripgrep + tree-sitter) vs ctags and the full index, warm CLI and in-process
+queries, the background build (time, memory), edits, and the issue 3 retrieval figures.
 
 Usage: python tests/bench/bench_symbols.py [DJANGO_DIR [OTHER_DIR]]
 Without arguments, the django 5.2 and grpcio 1.85.1 (C/C++) sdists are fetched with pip and
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import os
 import random
 import shutil
@@ -19,15 +21,21 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
 
-from tools.base import ToolContext  # noqa: E402
+from tools.base import ToolContext, ToolError  # noqa: E402
 from tools.symbols import FindDefinitionsTool, ReadSymbolTool, SymbolIndex  # noqa: E402
 from tools.symbols.index import _INDEXES  # noqa: E402
+from tools.symbols.lazy import _CACHE, note_edit  # noqa: E402
 
 CACHE = Path("/tmp/pith-bench")
 PAIRS = 30
 ROUNDS = 2  # best of: the machine may be shared
+BUILD = ("import json, resource, sys, time; from pathlib import Path; from tools.symbols.index import SymbolIndex\n"
+         "t = time.perf_counter(); SymbolIndex(Path(sys.argv[1]), Path(sys.argv[2])).refresh()\n"
+         "print(json.dumps([time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+         " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))")
 
 
 def fetch_sdist(spec: str, name: str) -> Path:
@@ -54,26 +62,100 @@ def timed(fn, *args, **kw) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def cold_build(root: Path) -> None:
-    """Cold index build (all cores and one core, best of ROUNDS) against `ctags -R` in the same run."""
-    counts = {}
-    times = {}
-    for label, workers in (("all cores", None), ("1 core", 1)) * ROUNDS:
+def ms(values: list[float]) -> str:
+    """Median and max in milliseconds."""
+    return f"median {1000 * statistics.median(values):.1f} ms, max {1000 * max(values):.1f} ms"
+
+
+def full_build(root: Path) -> tuple[float, SymbolIndex]:
+    """The background build as a fresh process (best of ROUNDS): wall, peak RSS of it and of its pool workers."""
+    best = None
+    for _ in range(ROUNDS):
         with tempfile.TemporaryDirectory() as cache:
-            index = SymbolIndex(root, Path(cache))
-            secs, _ = timed(index.refresh, None, workers)
-            times[label] = min(secs, times.get(label, secs))
-            counts = (len(index.files), sum(len(e[3] or ()) for e in index.files.values()))
+            out = subprocess.run([sys.executable, "-c", BUILD, str(root), cache], cwd=REPO, capture_output=True,
+                                 text=True, check=True).stdout
+            secs, rss, workers = json.loads(out)
+            best = min(best or (secs, rss, workers), (secs, rss, workers))
+    index = SymbolIndex(root, Path(tempfile.mkdtemp()))
+    index.refresh()
+    symbols = sum(len(e[3] or ()) for e in index.files.values())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"  files indexed {counts[0]}, symbols {counts[1]} ({os.cpu_count()} cores, load average {load})")
-    print(f"  cold build: all cores {times['all cores']:.2f} s, 1 core {times['1 core']:.2f} s "
-          f"(pool speed-up {times['1 core'] / times['all cores']:.2f}x)")
+    print(f"  files indexed {len(index.files)}, symbols {symbols} ({os.cpu_count()} cores, load average {load})")
+    print(f"  full (background) build {best[0]:.2f} s; peak RSS: index process {best[1] / 1024:.0f} MB, "
+          f"largest pool worker {best[2] / 1024:.0f} MB")
+    return best[0], index
+
+
+def names_for(index: SymbolIndex, exts: tuple[str, ...], first: list[str]) -> list[str]:
+    """A few real names defined in files with these extensions (seeded), after `first`."""
+    pool = sorted(n for n, homes in index.by_name().items()
+                  if n.isidentifier() and len(n) > 3 and homes[0][0].endswith(exts) and len(homes) <= 20)
+    return first + random.Random(3).sample(pool, 5)
+
+
+def cold_lazy(root: Path, names: list[str]) -> list[float]:
+    """find_definitions with no index and no cache, in process, per name."""
+    tool, times = FindDefinitionsTool(), []
+    for name in names:
+        _INDEXES.clear()
+        _CACHE.clear()
+        with tempfile.TemporaryDirectory() as cache:
+            ctx = ToolContext(root=root, cache_dir=Path(cache))
+            start = time.perf_counter()
+            try:
+                asyncio.run(tool.run(tool.parse({"name": name}), ctx))
+            except ToolError:
+                pass  # a miss costs the same search
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def ctags(root: Path) -> float | None:
+    """`ctags -R` wall, best of ROUNDS; None when not installed."""
     if shutil.which("ctags") is None:
-        print("  ctags: not installed, ratio column skipped")
-        return
-    secs = min(timed(subprocess.run, ["ctags", "-R", "-f", os.devnull, "."], cwd=root, capture_output=True)[0]
+        return None
+    return min(timed(subprocess.run, ["ctags", "-R", "-f", os.devnull, "."], cwd=root, capture_output=True)[0]
                for _ in range(ROUNDS))
-    print(f"  ctags -R {secs:.2f} s; pith/ctags ratio {times['all cores'] / secs:.2f}x (goal <= 2x)")
+
+
+def cli(root: Path, name: str, xdg: str) -> float:
+    """Wall of one `pith tool find_definitions` process (user cache folder under `xdg`)."""
+    env = {**os.environ, "XDG_CACHE_HOME": xdg}
+    pith = str(Path(sys.executable).parent / "pith")
+    return timed(subprocess.run, [pith, "tool", "find_definitions", json.dumps({"name": name})], cwd=root,
+                 env=env, capture_output=True, check=True)[0]
+
+
+def lookups(label: str, root: Path) -> SymbolIndex:
+    """Cold lazy lookups vs ctags and the full build; CLI walls cold and warm."""
+    print(f"== {label}: {root}")
+    build, index = full_build(root)
+    exts = (".py",) if label == "django" else (".c", ".cc", ".cpp", ".h", ".hpp")
+    names = names_for(index, exts, ["get_queryset"] if label == "django" else [])
+    lazy = cold_lazy(root, names)
+    tags = ctags(root)
+    med = statistics.median(lazy)
+    print(f"  cold find_definitions, no index ({len(names)} names: {', '.join(names)}): {ms(lazy)}")
+    if tags is not None:
+        print(f"  ctags -R {tags:.2f} s; lazy/ctags {med / tags:.2f}x (goal <= 0.5x); "
+              f"full build/lazy {build / med:.0f}x (goal >= 20x)")
+    with tempfile.TemporaryDirectory() as xdg:
+        cold = [cli(root, names[0], xdg)]
+        shutil.rmtree(Path(xdg) / "pith", ignore_errors=True)
+        SymbolIndex(root, Path(xdg) / "pith").refresh()  # where `pith tool` looks: the user cache folder
+        warm = [cli(root, name, xdg) for name in names]
+    print(f"  `pith tool find_definitions` wall: no index {cold[0]:.2f} s; index stored {ms(warm)} (goal <= 250 ms)")
+    return index
+
+
+def import_time() -> None:
+    """Import time of the `pith tool` path (python -X importtime, top-level modules summed)."""
+    code = "from agent.cli_run import run_tool; from agent.registry import default_tools; default_tools({'find_definitions'})"
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=REPO, capture_output=True,
+                         text=True).stderr
+    rows = [line.split("|") for line in err.splitlines() if line.startswith("import time:") and "|" in line]
+    total = sum(int(r[1]) for r in rows[1:] if not r[2].startswith("  ") and r[1].strip().isdigit())
+    print(f"  import time of the `pith tool find_definitions` path: {total / 1000:.0f} ms")
 
 
 def sample_pairs(index: SymbolIndex, prefix: str) -> list[tuple[str, str]]:
@@ -88,37 +170,36 @@ def sample_pairs(index: SymbolIndex, prefix: str) -> list[tuple[str, str]]:
     return random.Random(7).sample(pairs, min(PAIRS, len(pairs)))
 
 
-def ms(values: list[float]) -> str:
-    """Median and max in milliseconds."""
-    return f"median {1000 * statistics.median(values):.1f} ms, max {1000 * max(values):.1f} ms"
-
-
-async def warm(root: Path, pairs: list[tuple[str, str]], cache: Path) -> None:
-    """Warm latencies: in-process (index in memory) and a fresh process state (index loaded from disk)."""
+def warm(root: Path, pairs: list[tuple[str, str]], cache: Path) -> None:
+    """In-process warm latencies with the index in memory, and read_symbol found counts."""
     ctx = ToolContext(root=root, cache_dir=cache)
     read, defs = ReadSymbolTool(), FindDefinitionsTool()
-    await read.run(read.parse({"symbol": f"{pairs[0][0]}:{pairs[0][1]}"}), ctx)
-    t_path, t_bare, t_defs = [], [], []
+    asyncio.run(defs.run(defs.parse({"name": pairs[0][1].rsplit(".", 1)[-1]}), ctx))
+    t_path, t_defs, found = [], [], 0
     for rel, qual in pairs:
-        start = time.perf_counter()
-        await read.run(read.parse({"symbol": f"{rel}:{qual}"}), ctx)
-        t_path.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        await defs.run(defs.parse({"name": qual.rsplit(".", 1)[-1]}), ctx)
-        t_defs.append(time.perf_counter() - start)
-        start = time.perf_counter()
+        secs, res = timed(lambda: asyncio.run(read.run(read.parse({"symbol": f"{rel}:{qual}"}), ctx)))
+        t_path.append(secs)
+        found += res.data["symbol"] == qual
+        secs, _ = timed(lambda: asyncio.run(defs.run(defs.parse({"name": qual.rsplit(".", 1)[-1]}), ctx)))
+        t_defs.append(secs)
+    print(f"  read_symbol path:Q found {found}/{len(pairs)}; warm {ms(t_path)}")
+    print(f"  in-process warm find_definitions {ms(t_defs)}  (goal <= 20 ms)")
+
+
+def edits(root: Path, pairs: list[tuple[str, str]], cache: Path) -> None:
+    """note_edit (what a session does after each edit) on copies of real files: time per edited file."""
+    times = []
+    for rel, _ in pairs[:10]:
+        path = root / rel
+        original = path.read_bytes()
         try:
-            await read.run(read.parse({"symbol": qual}), ctx)
-        except Exception:  # ambiguous bare names are fine for timing
-            pass
-        t_bare.append(time.perf_counter() - start)
-    print(f"  warm read_symbol path:Q      {ms(t_path)}")
-    print(f"  warm read_symbol bare Q      {ms(t_bare)}")
-    print(f"  warm find_definitions name   {ms(t_defs)}  (goal < 50 ms)")
-    _INDEXES.clear()
-    start = time.perf_counter()
-    await defs.run(defs.parse({"name": pairs[1][1].rsplit(".", 1)[-1]}), ctx)
-    print(f"  first query in a new process (index loaded from disk): {1000 * (time.perf_counter() - start):.0f} ms")
+            path.write_bytes(original + b"\n\ndef bench_added():\n    pass\n")
+            secs, _ = timed(note_edit, root, cache, rel)
+            times.append(secs)
+        finally:
+            path.write_bytes(original)
+            note_edit(root, cache, rel)
+    print(f"  index update after an edit {ms(times)} per file (goal <= 50 ms)")
 
 
 def economy(root: Path, pairs: list[tuple[str, str]], cache: Path) -> None:
@@ -143,19 +224,22 @@ def economy(root: Path, pairs: list[tuple[str, str]], cache: Path) -> None:
 
 
 def main() -> None:
-    """Run the benchmark on django and one large non-Python tree."""
+    """Run the benchmark on django and one large C/C++ tree."""
     django = Path(sys.argv[1]) if len(sys.argv) > 1 else fetch_sdist("django==5.2.*", "django")
     other = Path(sys.argv[2]) if len(sys.argv) > 2 else fetch_sdist("grpcio==1.85.1", "grpcio")
-    for label, root in (("django", django), ("non-Python tree", other)):
-        print(f"== {label}: {root}")
-        cold_build(root)
-    print(f"== warm queries and economy on django: {django}")
+    lookups("django", django)
+    lookups("C/C++ tree", other)
+    import_time()
+    print(f"== warm queries, edits and economy on django: {django}")
     with tempfile.TemporaryDirectory() as cache_name:
         cache = Path(cache_name)
+        _INDEXES.clear()
         index = SymbolIndex(django, cache)
         index.refresh()
+        _INDEXES[(os.path.realpath(django), str(cache))] = index
         pairs = sample_pairs(index, "django/")
-        asyncio.run(warm(django, pairs, cache))
+        warm(django, pairs, cache)
+        edits(django, pairs, cache)
         economy(django, pairs, cache)
 
 

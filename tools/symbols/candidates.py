@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from functools import lru_cache
 
 from tools.languages import EXTENSIONS, language_for
@@ -46,8 +47,8 @@ def _line_test(family: str, name: str) -> re.Pattern[str]:
     return re.compile(rule.replace("N", re.escape(name)))
 
 
-def word_lines(root: str, name: str, paths: list[str] | None = None) -> dict[str, list[str]]:
-    """Lines holding `name` as a whole word (a plain substring when it is not a word), per code file.
+def _command(name: str, paths: list[str] | None = None) -> list[str]:
+    """ripgrep printing `path NUL line` for each line holding the name (a word, else plain text).
 
     Binary-looking files are searched too (-a): the index decides what it skips, not ripgrep.
     """
@@ -55,16 +56,42 @@ def word_lines(root: str, name: str, paths: list[str] | None = None) -> dict[str
            "--no-require-git", "--max-filesize", "1M", *_TYPES]
     if _WORD.match(name):
         cmd.append("-w")
-    cmd += ["--", name, *(paths or [])]
-    proc = subprocess.run(cmd, cwd=root, capture_output=True, check=False)
+    return cmd + ["--", name, *(paths or [])]
+
+
+def iter_word_lines(root: str, name: str) -> Iterator[tuple[str, list[str]]]:
+    """(relative path, lines holding `name`) per code file, streamed as ripgrep finds them.
+
+    ripgrep writes each file's lines together, so a file can be tagged while the search goes on.
+    """
+    with subprocess.Popen(_command(name), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        current, lines = b"", []
+        for raw in proc.stdout:
+            path, sep, text = raw.partition(b"\0")
+            if not sep:
+                continue
+            if path != current and lines:
+                yield _rel(current), lines
+                lines = []
+            current = path
+            lines.append(text.decode("utf-8", "replace").rstrip("\r\n"))
+        if lines:
+            yield _rel(current), lines
+
+
+def _rel(path: bytes) -> str:
+    """ripgrep's path as a relative path with forward slashes."""
+    return path.decode("utf-8", "surrogateescape").replace(os.sep, "/").removeprefix("./")
+
+
+def word_lines(root: str, name: str) -> dict[str, list[str]]:
+    """Lines holding `name` as a whole word (a plain substring when it is not a word), per code file."""
     found: dict[str, list[str]] = {}
-    for raw in proc.stdout.split(b"\n"):
-        path, sep, text = raw.partition(b"\0")
-        if not sep:
-            continue
-        rel = path.decode("utf-8", "surrogateescape").replace(os.sep, "/")
-        found.setdefault(rel, []).append(text.decode("utf-8", "replace").rstrip("\r"))
-    return {rel: lines for rel, lines in found.items() if language_for(rel)}
+    for rel, lines in iter_word_lines(root, name):
+        if language_for(rel):
+            found.setdefault(rel, []).extend(lines)
+    return found
 
 
 def may_define(rel: str, name: str, lines: list[str]) -> bool:
@@ -80,8 +107,16 @@ def may_define(rel: str, name: str, lines: list[str]) -> bool:
 
 def definition_files(root: str, name: str, lines: dict[str, list[str]] | None = None) -> list[str]:
     """Sorted relative paths of the files that may define `name` (from `word_lines` when given)."""
-    found = word_lines(root, name) if lines is None else lines
-    return sorted(rel for rel, text in found.items() if may_define(rel, name, text))
+    if lines is None:
+        return sorted(set(iter_definition_files(root, name)))
+    return sorted(rel for rel, text in lines.items() if may_define(rel, name, text))
+
+
+def iter_definition_files(root: str, name: str) -> Iterator[str]:
+    """Relative paths of the files that may define `name`, as ripgrep finds them."""
+    for rel, lines in iter_word_lines(root, name):
+        if may_define(rel, name, lines):
+            yield rel
 
 
 # Names after a definition keyword in any language: the vocabulary for "close names" without an index.

@@ -14,7 +14,7 @@ from pathlib import Path
 from tools.languages import language_for
 from tools.rg import rg_path
 
-from .candidates import definition_files
+from .candidates import definition_files, iter_definition_files
 from .index import _INDEXES, POOL_MIN_FILES, Entry, Progress, SymbolIndex, changed, get_index, scan_file
 
 QUICK_SCAN = 20  # a complete index with at most this many changed files is refreshed in place
@@ -50,7 +50,8 @@ class LazyView(SymbolIndex):
         if name in self.names:
             return
         self.names.add(name)
-        for rel in definition_files(str(self.root), name, lines):
+        found = definition_files(str(self.root), name, lines) if lines else iter_definition_files(str(self.root), name)
+        for rel in found:
             if rel not in self.files:
                 self.files[rel] = self.entry(rel)
         self._by_name = None
