@@ -130,6 +130,7 @@ def inspect(
 def stats_text(stats: Any) -> str:
     """A table of sessions and a totals line."""
     def cost(value: float | None) -> str:
+        """'$0.0123' or 'unknown'."""
         return "unknown" if value is None else f"${value:.4f}"
 
     out = [f"{'SESSION':24} {'STATUS':14} {'REQ':>4} {'INPUT':>9} {'CACHED':>9} {'OUTPUT':>8} {'COST':>9} "

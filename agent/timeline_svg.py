@@ -98,6 +98,7 @@ def render_svg(timeline: Timeline, link: str = "#compaction-{n}") -> str:
     top = max(timeline.peak, max((p.budget for p in cols), default=0), 1) * 1.05
 
     def y_of(tokens: float) -> float:
+        """The y coordinate of a token count."""
         return TOP + plot_h - plot_h * tokens / top
 
     w = plot_w / max(1, len(cols))
