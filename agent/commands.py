@@ -1,11 +1,17 @@
 """The deny list's rules, on parsed commands: what makes one simple command destructive."""
 from __future__ import annotations
 
+import re
+
 from tools.sandbox.policy import Simple
 
 RECURSIVE = {"-r", "-R", "--recursive"}
 SAFE_WRITES = ("/dev/", "/tmp/", "$TMPDIR", "${TMPDIR")  # block devices: DANGEROUS; the rest is the sandbox's
 DELETERS = {"rm", "unlink", "shred", "rmdir", "srm"}
+INTERPRETERS = {"python", "node", "perl", "ruby", "php", "deno", "bun"}
+# A one-liner that deletes or rewrites (rmtree, unlink, rmSync ...) aimed at a parent, home or absolute path.
+SCRIPT_DELETE = re.compile(r"rmtree|\bremove\(|unlink|rmdir|rmSync|rm_rf|rm_r\b|\bdelete\(|truncate|chmod")
+SCRIPT_OUTSIDE = re.compile(r"""['"](\.\.|~|/(?!tmp\b|dev/null))|expanduser|Path\.home|homedir|\bHOME\b|getcwd\(\)\s*\+?\s*['"]/\.\.""")
 
 
 def risky_target(target: str) -> bool:
@@ -56,8 +62,21 @@ def command_danger(simple: Simple, outside: bool) -> str | None:
     program, args = simple.program, simple.words[1:]
     if program == "git":
         return git_danger(args)
+    if program.rstrip("0123456789.") in INTERPRETERS:
+        return _script_danger(args)
     check = FILE_RULES.get(program)
     return check(args, outside) if check else None
+
+
+def _script_danger(args: list[str]) -> str | None:
+    """`python -c` / `node -e` bodies that delete outside the repository (the sandbox stops the outside part; this
+    also keeps the repository's own working tree from going with it)."""
+    for i, arg in enumerate(args[:-1]):
+        if arg in ("-c", "-e", "--eval", "-E") or (arg.startswith("-") and not arg.startswith("--") and arg[-1:] in "ce"):
+            body = args[i + 1]
+            if SCRIPT_DELETE.search(body) and SCRIPT_OUTSIDE.search(body):
+                return "a script that deletes files outside the repository"
+    return None
 
 
 def _rm(args: list[str], outside: bool) -> str | None:

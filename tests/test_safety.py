@@ -300,3 +300,110 @@ def test_nonpositive_limits_are_usage_errors(repo: Path, tmp_path: Path) -> None
     for flags in (["--max-steps", "0"], ["--max-cost", "-1"], ["--timeout", "0"], ["--context-budget", "10"]):
         proc = run_pith(["run", *flags, "-m", "scripted:/nonexistent", "task"], repo, tmp_path)
         assert proc.returncode == 2 and "must be" in proc.stderr, flags
+
+
+# ---- Issue 13: data loss past the deny list. Each case runs through the real `run` tool in auto mode; the
+# repository (all of .git included), a sibling folder and a fake HOME must come out byte-for-byte unchanged.
+
+DATA_LOSS = [
+    "python3 -c \"import shutil; shutil.rmtree('..')\"",
+    "cd .. && rm -rf sib",
+    "rm -rf $(dirname $PWD)/sib",
+    'find "$HOME" -delete',
+    "find .. -exec rm -f {} +",
+    "chmod -R 000 ..",
+    "> ../sib/f.txt",
+    "dd if=/dev/zero of=../sib/f.txt bs=1 count=1",
+    "mv ../sib/f.txt /tmp/pith-stolen-f.txt",
+    "git clean -d -x -f",
+    "rm -rf .git",
+    "git stash clear",
+    "git -c a.b=c reset --hard",
+    "git reset HEAD --hard",
+    "git checkout HEAD -- .",
+    "git config core.hooksPath /tmp/pith-hooks",
+    "echo 'rm -rf ~' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit",
+    "python3 -c \"import os; os.remove(os.path.expanduser('~/keep.txt'))\"",
+    "bash -c 'rm -rf ../sib'",
+    "VAR=1 env rm -rf ../sib",
+    "  cd . && rm -rf ../sib",
+    "sh -c \"$(printf 'rm -rf %s' ../sib)\"",
+]
+# The cases the kernel stops on its own (the deny list is not consulted): everything outside the repo and .git/.
+SANDBOX_ALONE = [c for c in DATA_LOSS if "clean" not in c and "checkout" not in c]
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[Path]]:
+    """A repo with work a user would lose (uncommitted edit, untracked and ignored files, a stash), a sibling
+    folder and a fake HOME, all with content."""
+    from tests.conftest import git
+
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n", ".gitignore": ".env\n"})
+    (repo / "app.py").write_text("x = 2\n")
+    git(repo, "stash")
+    (repo / "app.py").write_text("x = 3  # uncommitted\n")
+    (repo / "new.py").write_text("untracked\n")
+    (repo / ".env").write_text("SECRET=1\n")
+    sib, home = tmp_path / "sib", tmp_path / "home"
+    for folder in (sib, home):
+        folder.mkdir()
+        (folder / "f.txt").write_text("canary\n")
+        (folder / "keep.txt").write_text("keep\n")
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):  # pith's own files
+        monkeypatch.setenv(name, str(tmp_path / "xdg" / name))
+    return repo, [repo, sib, home]
+
+
+PITH_OWN = ("objects/", "refs/pith", "logs/refs/pith", "pith-checkpoints")  # pith's checkpoints, outside the sandbox
+
+
+def full_hash(folders: list[Path], pith_ran: bool = False) -> str:
+    """Every file, link, mode and byte under the folders (.git included; with `pith_ran`, minus pith's own
+    checkpoint objects and refs)."""
+    digest = hashlib.sha256()
+    for root in folders:
+        for path in sorted(root.rglob("*")):
+            if pith_ran and any(part in path.as_posix() for part in PITH_OWN):
+                continue
+            info = path.lstat()
+            digest.update(f"{path.relative_to(root.parent)}:{info.st_mode}".encode())
+            if path.is_file() and not path.is_symlink():
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("command", DATA_LOSS)
+def test_data_loss_cases_leave_everything_unchanged(world: tuple[Path, list[Path]], command: str) -> None:
+    repo, folders = world
+    before = full_hash(folders, pith_ran=True)
+    outputs, result = run_calls(repo, [("run", {"command": command})], approve="auto")
+    assert full_hash(folders, pith_ran=True) == before, outputs[0]
+    assert result.status == "finished" and not Path("/tmp/pith-stolen-f.txt").exists()
+
+
+@pytest.mark.parametrize("command", SANDBOX_ALONE)
+def test_sandbox_alone_stops_the_outside_and_git_cases(world: tuple[Path, list[Path]], command: str) -> None:
+    from tools.base import ToolContext
+    from tools.shell import RunTool
+
+    repo, folders = world
+    guarded = [repo / ".git", *folders[1:]]  # the working tree is writable by design; .git/ and outside are not
+    before = full_hash(guarded)
+    tool = RunTool()
+    result = asyncio.run(tool.run(tool.parse({"command": command}), ToolContext(root=repo)))
+    assert full_hash(guarded) == before, result.text
+    assert not Path("/tmp/pith-stolen-f.txt").exists()
+
+
+def test_sandbox_off_really_writes_outside(world: tuple[Path, list[Path]]) -> None:
+    from tools.base import ToolContext
+    from tools.shell import RunTool
+
+    repo, folders = world
+    before = full_hash(folders)
+    tool = RunTool()
+    ctx = ToolContext(root=repo, extra={"sandbox": "off"})
+    asyncio.run(tool.run(tool.parse({"command": "echo changed > ../sib/f.txt"}), ctx))
+    assert full_hash(folders) != before and (folders[1] / "f.txt").read_text() == "changed\n"
