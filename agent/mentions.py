@@ -130,3 +130,11 @@ async def attachment_for(session: Session, text: str) -> str:
     except Exception as exc:  # a failing attachment must not lose the user's message
         parts.append(f"[pith could not attach the @mentions: {exc}]")
     return "\n\n".join(p for p in parts if p)
+
+
+def attached_summary(attachment: str) -> str:
+    """What an attachment holds, in one line: each mention and each `!command` output."""
+    parts = [f"{m.group(1)} ({m.group(2)})" for m in re.finditer(r"^--- (@\S+) \(([^)]*)\) ---$", attachment, re.M)]
+    parts += [f"output of !{m.group(1)}" for m in re.finditer(r"^\[the user ran `(.*)` in the repository", attachment,
+                                                             re.M)]
+    return ", ".join(parts) or f"{len(attachment)} characters"

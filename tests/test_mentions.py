@@ -51,8 +51,9 @@ async def test_attachment_outline_symbol_folder_and_text(demo_repo: Path) -> Non
 
 def test_mention_reaches_model_and_log_but_view_keeps_typed_text(demo_repo: Path, session_dir: Path) -> None:
     session = session_for(demo_repo, [answer("done")], session_dir)
-    result = asyncio.run(run_headless(session, "fix @shop/cart.py:Cart.total please", json_mode=True,
-                                      out=io.StringIO()))
+    out = io.StringIO()
+    result = asyncio.run(run_headless(session, "fix @shop/cart.py:Cart.total please", json_mode=False, out=out))
+    assert "> fix @shop/cart.py:Cart.total please\n  attached: @shop/cart.py:Cart.total (code)" in out.getvalue()
     sent = [m["content"] for m in session.model.requests[0] if m["role"] == "user"][-1]
     assert sent.startswith("fix @shop/cart.py:Cart.total please\n\n[pith attached")
     assert "def total(self)" in sent

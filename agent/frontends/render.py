@@ -1,7 +1,7 @@
 """Plain-text rendering of events: headless human output and `pith replay` share it."""
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
@@ -52,6 +52,14 @@ class TextRenderer:
 
     def _on_user_message(self, e: UserMessage) -> None:
         self._w(f"\n> {e.text.strip()}", "bold")
+        if getattr(e, "attachment", ""):
+            from agent.mentions import attached_summary
+
+            self._w(f"  attached: {attached_summary(e.attachment)}", "dim")
+
+    def _on_shell_ran(self, e: Any) -> None:
+        self._w(f"! {e.command}", "cyan")
+        self._on_tool_call_finished(ToolCallFinished(call_id="", name="run", text=e.output, is_error=e.is_error))
 
     def _on_assistant_delta(self, e: AssistantDelta) -> None:
         if self.stream:

@@ -107,6 +107,8 @@ def on_event(app: PithApp, event: Event) -> None:
     elif isinstance(event, UserMessage):
         app.turn_t0 = time.monotonic()  # type: ignore[attr-defined]
         if event.attachment and app.view is not None:
+            from agent.mentions import attached_summary
+
             app.view.notice("attached for the model: " + attached_summary(event.attachment), "dim")
     elif isinstance(event, TurnEnded):
         took = time.monotonic() - getattr(app, "turn_t0", 0.0) if getattr(app, "turn_t0", 0.0) else 0.0
@@ -116,16 +118,6 @@ def on_event(app: PithApp, event: Event) -> None:
             app.notify(f"turn {event.status.replace('_', ' ')} after {took:.0f}s", timeout=4)
     elif isinstance(event, ShellRan):
         app.shell_running = False  # type: ignore[attr-defined]
-
-
-def attached_summary(attachment: str) -> str:
-    """What an attachment holds, in one line: each mention and each `!command` output."""
-    import re
-
-    parts = [f"{m.group(1)} ({m.group(2)})" for m in re.finditer(r"^--- (@\S+) \(([^)]*)\) ---$", attachment, re.M)]
-    parts += [f"output of !{m.group(1)}" for m in re.finditer(r"^\[the user ran `(.*)` in the repository", attachment,
-                                                             re.M)]
-    return ", ".join(parts) or f"{len(attachment)} characters"
 
 
 def open_history_search(app: PithApp) -> None:
