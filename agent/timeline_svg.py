@@ -115,7 +115,9 @@ def render_svg(timeline: Timeline, link: str = "#compaction-{n}") -> str:
                          'fill="url(#cached)"/>')
         budget.append(f"{'M' if i == 0 else 'L'}{_n(x)} {_n(y_of(point.budget))}h{_n(w)}")
         if point.evicted:
-            extra.append(f'<path d="M{_n(x + w / 2 - 4)} {_n(TOP + plot_h + 10)}l4 -8l4 8z" fill="{EVICT}">'
+            half = min(4.0, max(0.75, w / 2 - 0.25))  # narrow columns get narrow marks, so dense ones stay apart
+            extra.append(f'<path d="M{_n(x + w / 2 - half)} {_n(TOP + plot_h + 10)}l{_n(half)} -8l{_n(half)} 8z" '
+                         f'fill="{EVICT}">'
                          f'<title>{point.evicted} tool outputs evicted</title></path>')
         for n in point.compactions:
             href = escape(link.format(n=n))
