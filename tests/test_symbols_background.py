@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from agent.frontends.headless import run_headless
 from agent.runner import build_session
 from tools.base import ToolContext
 from tools.symbols import FindDefinitionsTool, SymbolIndex, get_index
-from tools.symbols.lazy import LazyView, note_edit, view
+from tools.symbols.lazy import QUICK_SCAN, LazyView, note_edit, start_background, view
 
 
 def _repo(root: Path) -> Path:
@@ -86,3 +87,18 @@ async def test_lookups_never_wait_for_a_running_build(tmp_path: Path) -> None:
     finally:
         release.set()
         thread.join()
+
+
+async def test_many_changed_files_answer_lazily_and_rebuild_behind(tmp_path: Path) -> None:
+    root, cache = _repo(tmp_path / "repo"), tmp_path / "cache"
+    start_background(root, cache).join(10)
+    for i in range(QUICK_SCAN + 5):  # a checkout or generator touched many files at once
+        (root / "pkg" / f"gen{i}.py").write_text(f"def generated_{i}():\n    pass\n")
+        os.utime(root / "pkg" / f"gen{i}.py", ns=(1, 1))  # not "racy": a rebuild trusts them at once
+    tool = FindDefinitionsTool()
+    res = await tool.run(tool.parse({"name": "generated_3"}), ToolContext(root=root, cache_dir=cache))
+    assert "pkg/gen3.py:1 function generated_3" in res.text
+    for thread in [t for t in threading.enumerate() if t.name == "pith-symbol-index"]:
+        thread.join(10)
+    index = get_index(root, cache, refresh=False)
+    assert "pkg/gen7.py" in index.files and not isinstance(view(root, cache), LazyView)

@@ -20,6 +20,8 @@ from .index import _INDEXES, POOL_MIN_FILES, Entry, Progress, SymbolIndex, chang
 QUICK_SCAN = 20  # a complete index with at most this many changed files is refreshed in place
 _CACHE: dict[str, dict[str, Entry]] = {}  # root -> files tagged by lazy lookups (validated by stat)
 _CACHE_GUARD = threading.Lock()
+# id(shared index) -> (its background builder, progress hook, min_total): only sessions start builders
+_BUILDERS: dict[int, tuple[threading.Thread, Progress | None, int]] = {}
 
 
 class LazyView(SymbolIndex):
@@ -108,6 +110,9 @@ def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
                 return base
         finally:
             base.lock.release()
+        builder = _BUILDERS.get(id(base))
+        if builder is not None and not builder[0].is_alive():  # many files changed (a checkout): rebuild behind
+            start_background(base.root, cache_dir, *builder[1:])
     return LazyView(base)
 
 
@@ -132,6 +137,7 @@ def start_background(root: Path, cache_dir: Path | None = None, on_progress: Pro
             _CACHE.pop(str(index.root), None)  # the index now holds what the lazy cache held
 
     thread = threading.Thread(target=build, name="pith-symbol-index", daemon=True)
+    _BUILDERS[id(index)] = (thread, on_progress, min_total)
     thread.start()
     return thread
 
