@@ -94,6 +94,9 @@ async def test_history_saved_per_repo_up_and_ctrl_r(demo_repo: Path, session_dir
     async with again.run_test(size=SIZE) as pilot:
         await ready(pilot, again)
         composer = again.query_one(Composer)
+        composer.sent.append("/diff")
+        await pilot.press("up")
+        assert composer.text == "/diff" and not again.query_one(CompletionMenu).is_open
         await pilot.press("up")
         assert composer.text == "second about pricing"
         composer.clear()

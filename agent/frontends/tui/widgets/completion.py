@@ -121,7 +121,7 @@ class CompletionController:
 
     def update(self) -> None:
         """Open, refresh or close the menu for the text before the cursor."""
-        if self.suppressed or self.composer.selection.start != self.composer.selection.end:
+        if self.suppressed or self.composer.selection.start != self.composer.selection.end or self._recalled():
             self.menu.hide()
             return
         row, col = self.composer.cursor_location
@@ -130,6 +130,12 @@ class CompletionController:
             self.menu.hide()
         else:
             self.menu.show(completion)
+
+    def _recalled(self) -> bool:
+        """Whether the composer shows an unedited history entry (Up/Down keep walking the history then)."""
+        index = getattr(self.composer, "_cursor_in_history", None)
+        sent = self.composer.sent
+        return index is not None and 0 <= index < len(sent) and self.composer.text == sent[index]
 
     def on_key(self, key: str) -> bool:
         """Handle a key while the menu is open; True when it was used."""
@@ -147,13 +153,13 @@ class CompletionController:
         return False
 
     def accept(self, submit_if_complete: bool = False) -> bool:
-        """Replace the typed token with the choice; Enter on a command typed in full lets it be sent."""
+        """Replace the typed token with the choice; Enter on a choice already typed in full lets the message go."""
         completion, item = self.menu.completion, self.menu.chosen()
         if completion is None or item is None:
             return False
         row = self.composer.cursor_location[0]
         typed = self.composer.document.get_line(row)[completion.start:completion.end]
-        if submit_if_complete and completion.kind == "command" and typed == item.insert.strip():
+        if submit_if_complete and typed == item.insert.strip():
             self.menu.hide()
             return False
         self.composer.replace(item.insert, (row, completion.start), (row, completion.end))
