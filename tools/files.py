@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
-from tools.paths import is_binary, rel, resolve
+from tools.paths import is_binary, read_regular, rel, resolve
 
 MAX_LINES = 250
 MAX_LINE_CHARS = 400
@@ -28,7 +28,7 @@ class ReadLinesTool(Tool):
             raise ToolError(f"{args.path} is a directory; use outline or grep on it")
         if not path.exists():
             raise ToolError(f"{args.path}: no such file")
-        data = path.read_bytes()
+        data = read_regular(path, args.path)
         if is_binary(data):
             raise ToolError(f"{args.path} is a binary file ({len(data)} bytes); it cannot be read as text")
         lines = data.decode("utf-8", errors="replace").splitlines()

@@ -9,12 +9,13 @@ from pathlib import Path
 from pydantic.json_schema import SkipJsonSchema
 
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult, plural
-from tools.paths import rel, resolve
+from tools.paths import check_regular, rel, resolve
 from tools.rg import rg_path
 
 MAX_MATCHES = 60
 MAX_PER_FILE = 8
 MAX_LINE = 200
+TIMEOUT = 60.0
 
 
 class GrepParams(Args):
@@ -38,6 +39,7 @@ class GrepTool(Tool):
         target = resolve(ctx.root, args.path) if args.path else Path(ctx.root)
         if not target.exists():
             raise ToolError(f"{args.path}: no such file or directory")
+        check_regular(target, args.path or ".")  # rg would block forever reading a FIFO it was named
         # --sort path: the same search gives the same output every time (prompt caches, replay --rerun).
         cmd = [rg_path(), "--json", "--sort", "path", "--max-columns", "500", "--max-filesize", "2M"]
         if args.ignore_case:
@@ -48,7 +50,14 @@ class GrepTool(Tool):
         proc = await asyncio.create_subprocess_exec(
             *cmd, cwd=ctx.root, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
-        out, err = await proc.communicate()
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        except asyncio.TimeoutError:
+            raise ToolError(f"grep took over {TIMEOUT:.0f}s and was stopped; narrow it with path= or glob=") from None
+        finally:
+            if proc.returncode is None:  # timed out or cancelled (Ctrl-C, --timeout): never leave rg running
+                proc.kill()
+                await asyncio.shield(proc.wait())
         if proc.returncode == 2 and not out:
             raise ToolError(f"ripgrep rejected the pattern: {err.decode(errors='replace').strip()[:300]}")
         return _summarise(ctx.root, out, args)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from tools.base import ToolError
@@ -42,3 +43,38 @@ def rel(root: Path, path: Path) -> str:
 def is_binary(data: bytes) -> bool:
     """A NUL byte in the first 8 KiB marks a file as binary (git's rule)."""
     return b"\x00" in data[:8192]
+
+
+def _kind(mode: int) -> str:
+    """A file type in words, for errors."""
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"))
+    return next((words for test, words in kinds if test(mode)), "not a regular file")
+
+
+def check_regular(path: Path, shown: str) -> None:
+    """Refuse FIFOs, devices and sockets before anything opens them (opening a FIFO blocks until a writer comes)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ToolError(f"{shown}: cannot read it: {exc.strerror}") from None
+    if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise ToolError(f"{shown} is {_kind(mode)}, not a regular file: file tools only read and write regular files")
+
+
+def read_regular(path: Path, shown: str) -> bytes:
+    """A regular file's bytes; a clear ToolError for anything else, and no open that could block."""
+    check_regular(path, shown)
+    try:  # O_NONBLOCK: if a FIFO replaced the file since the check, the open still returns at once
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except IsADirectoryError:
+        raise ToolError(f"{shown} is a directory") from None
+    except OSError as exc:
+        raise ToolError(f"{shown}: cannot read it: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ToolError(f"{shown} is {_kind(mode)}, not a regular file: file tools only read regular files")
+        return handle.read()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.base import ToolError
-from tools.paths import is_binary
+from tools.paths import check_regular, is_binary, read_regular
 
 BOM = b"\xef\xbb\xbf"
 
@@ -96,6 +96,7 @@ def check_writable(path: Path, shown: str) -> None:
     if path.exists():
         if path.is_dir():
             raise ToolError(f"{shown} is a directory")
+        check_regular(path, shown)
         mode = path.stat().st_mode
         if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
             raise ToolError(f"{shown} is read-only (mode {stat.filemode(mode)}); not changed")
@@ -113,7 +114,7 @@ def load(path: Path, shown: str) -> TextFile:
     if not path.exists():
         raise ToolError(f"{shown}: no such file (use write_file to create it)")
     check_writable(path, shown)
-    tf = decode(path, path.read_bytes())
+    tf = decode(path, read_regular(path, shown))
     tf.mode = stat.S_IMODE(path.stat().st_mode)
     return tf
 

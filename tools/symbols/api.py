@@ -7,7 +7,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from tools.base import Args, Tool, ToolContext, ToolError, ToolResult, plural
 from tools.languages import language_for
-from tools.paths import rel, resolve
+from tools.paths import check_regular, rel, resolve
 
 from .index import SymbolIndex
 from .lazy import LazyView, view
@@ -55,6 +55,7 @@ class OutlineTool(Tool):
             return ToolResult(folder_outline(index, rel_path), data={"path": rel_path})
         if not full.exists():
             raise ToolError(f"{path}: no such file or folder")
+        check_regular(full, path)
         if language_for(full) is None:
             raise ToolError(f"{path}: no symbol support for this file type; use grep or read_lines")
         index = _index(ctx)

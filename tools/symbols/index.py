@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import subprocess
 import tempfile
 import threading
@@ -73,6 +74,8 @@ def scan_file(root: str, rel: str, lang: str) -> tuple[str, Entry]:
     now = time.time_ns()
     try:
         st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or device: opening it could block forever
+            return rel, (0, st.st_mtime_ns, lang, None, "not a regular file", now)
         if st.st_size > MAX_BYTES:
             return rel, (st.st_size, st.st_mtime_ns, lang, None, "too large (>1 MB)", now)
         with open(path, "rb") as fh:
