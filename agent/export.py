@@ -8,7 +8,7 @@ from typing import Any
 
 from agent.events import (
     ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished,
-    ToolCallFinished, ToolCallStarted, UserMessage,
+    ShellRan, ToolCallFinished, ToolCallStarted, UserMessage,
 )
 from agent.log import LoadedLog
 from agent.redact import Redactor
@@ -66,6 +66,8 @@ def _event_block(event: Event, started: dict[str, ToolCallStarted]) -> Block | N
         return Block("step", title=f"Step {event.step}", text=event.content.strip())
     if isinstance(event, ToolCallFinished) and not (event.name == "finish" and not event.is_error):
         return _tool_block(started.get(event.call_id), event)
+    if isinstance(event, ShellRan):
+        return Block("tool", title=f"! {event.command} (run by the user)", text=event.output, error=event.is_error)
     if isinstance(event, FileEdited):
         return Block("diff", title=event.path, text=event.diff)
     if isinstance(event, ApprovalResolved) and event.decision == "deny":
