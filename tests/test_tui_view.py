@@ -221,3 +221,17 @@ async def test_compact_shows_one_notice(tmp_path: Path) -> None:
         await pilot.pause()
         added = [str(b.render()) for b in blocks(app, NoticeBlock)[before:]]
         assert len(added) == 2 and added[0].startswith("⇊ compacted 4 messages") and added[1] == failed
+
+
+async def test_live_output_of_a_real_command_in_a_session(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
+    command = "for i in 1 2 3; do echo step$i; sleep 0.4; done; sleep 1"
+    app = PithApp(make_launch(repo, None, [turn("", call("run", command=command)), turn("done")], plan=False),
+                  task="count", frozen=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_until(pilot, lambda: any("step3" in str(b.live.render()) for b in blocks(app, ToolBlock)))
+        block = blocks(app, ToolBlock)[0]
+        assert block.status == "running" and block.live.display
+        assert str(block.live.render()).splitlines() == ["step1", "step2", "step3"]
+        await wait_until(pilot, lambda: app.turn_done.is_set() and not app.busy)
+        assert not block.live.display and "step3" in str(block.output.render())

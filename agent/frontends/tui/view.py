@@ -115,7 +115,7 @@ class EventView:
         self.status.set(model=e.model)
         verb = "resumed session" if e.resumed else "new session"
         where = "" if self.frozen else f" {e.session_id} · {e.root}"
-        self.notice(f"{verb}{where} · {model_label(e.model)} · /help for commands", "dim")
+        self.notice(f"{verb}{where} · {model_label(e.model)}" + (" · /help for commands" if self.live else ""), "dim")
 
     def _on_user_message(self, e: UserMessage) -> None:
         self.current = None

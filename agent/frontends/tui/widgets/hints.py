@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-JUMP_TEXT = "↓ newer output below · End (in an empty composer), Ctrl+End or Ctrl+L: jump to latest"
+JUMP_TEXT = "↓ newer output below · End (empty composer) or Ctrl+L: jump to latest"
 
 
 class JumpHint(Static):
