@@ -86,7 +86,7 @@ def parse(command: str, depth: int = 0) -> list[Simple]:
                 i += 1
                 token = tokens[i]
             target = tokens[i + 1] if i + 1 < len(tokens) else ""
-            if ">" in token and not target.startswith("&"):
+            if ">" in token and not target.startswith("&") and not (token.endswith("&") and (target.isdigit() or target == "-")):
                 writes.append(target)
             i += 2
             continue
