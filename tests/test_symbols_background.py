@@ -20,7 +20,8 @@ from tools.symbols.lazy import QUICK_SCAN, LazyView, note_edit, start_background
 
 def _repo(root: Path) -> Path:
     (root / "pkg").mkdir(parents=True)
-    (root / "pkg" / "mod.py").write_text("def alpha():\n    return 1\n\n\nclass Beta:\n    def gamma(self):\n        pass\n")
+    (root / "pkg" / "mod.py").write_text(
+        "def alpha():\n    return 1\n\n\nclass Beta:\n    def gamma(self):\n        pass\n")
     return root
 
 
@@ -102,3 +103,14 @@ async def test_many_changed_files_answer_lazily_and_rebuild_behind(tmp_path: Pat
         thread.join(10)
     index = get_index(root, cache, refresh=False)
     assert "pkg/gen7.py" in index.files and not isinstance(view(root, cache), LazyView)
+
+
+async def test_answers_recheck_their_own_files(tmp_path: Path) -> None:
+    root, cache = _repo(tmp_path / "repo"), tmp_path / "cache"
+    os.utime(root / "pkg" / "mod.py", ns=(1, 1))
+    start_background(root, cache).join(10)
+    ctx, tool = ToolContext(root=root, cache_dir=cache), FindDefinitionsTool()
+    assert "pkg/mod.py:6 method Beta.gamma" in (await tool.run(tool.parse({"name": "gamma"}), ctx)).text
+    path = root / "pkg" / "mod.py"
+    path.write_text("\n\n" + path.read_text())  # changed outside pith, right after the last check
+    assert "pkg/mod.py:8 method Beta.gamma" in (await tool.run(tool.parse({"name": "gamma"}), ctx)).text

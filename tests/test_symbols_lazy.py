@@ -45,7 +45,8 @@ def repo(tmp_path: Path) -> Path:
 
 def _contexts(root: Path, tmp_path: Path) -> tuple[ToolContext, ToolContext, SymbolIndex]:
     """A context whose index is built and one with no index (lazy), and the built index."""
-    full, lazy = ToolContext(root=root, cache_dir=tmp_path / "full"), ToolContext(root=root, cache_dir=tmp_path / "lazy")
+    full = ToolContext(root=root, cache_dir=tmp_path / "full")
+    lazy = ToolContext(root=root, cache_dir=tmp_path / "lazy")
     index = SymbolIndex(root, full.cache_dir)
     index.refresh()
     assert view(root, full.cache_dir) is not None and not isinstance(view(root, full.cache_dir), LazyView)

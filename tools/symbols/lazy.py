@@ -9,15 +9,20 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from tools.languages import language_for
 from tools.rg import rg_path
 
 from .candidates import definition_files, iter_definition_files
-from .index import _INDEXES, POOL_MIN_FILES, Entry, Progress, SymbolIndex, changed, get_index, scan_file
+from .index import (_INDEXES, POOL_MIN_FILES, Entry, Progress, SymbolIndex, _dir_mtimes, changed, get_index,
+                    scan_file)
 
 QUICK_SCAN = 20  # a complete index with at most this many changed files is refreshed in place
+# Back-to-back lookups stat only the folders (new and removed files), not every file (~20 ms on django),
+# for this long; edits re-tag their file at once (note_edit) and each answer's own files are re-checked.
+FRESH_SECONDS = 2.0
 _CACHE: dict[str, dict[str, Entry]] = {}  # root -> files tagged by lazy lookups (validated by stat)
 _CACHE_GUARD = threading.Lock()
 # id(shared index) -> (its background builder, progress hook, min_total): only sessions start builders
@@ -106,6 +111,9 @@ def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
         try:
             if not base._loaded:
                 base._load()
+            if (base.complete and time.monotonic() - base.checked_at < FRESH_SECONDS
+                    and _dir_mtimes(base.root, base.dirs) == base.dirs):
+                return base  # no file added or removed, contents checked just now; homes() re-checks its files
             if base.complete and base.refresh(max_scan=QUICK_SCAN) >= 0:
                 return base
         finally:
