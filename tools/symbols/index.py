@@ -131,6 +131,7 @@ class SymbolIndex:
         self._listed_at = -RELIST_SECONDS  # no listing yet
         self.complete = False  # every file of the tree has an entry (loaded from disk or fully built)
         self._scanned_once = False
+        self.checked_at = -float("inf")  # when refresh() last compared the whole tree with the index
         self.cancel = threading.Event()  # set at exit: a background build stops after its running chunks
         self.lock = threading.RLock()
 
@@ -192,6 +193,7 @@ class SymbolIndex:
             if stale or removed or changed_dirs:
                 self._save()
             self.complete = True
+            self.checked_at = time.monotonic()
             return len(stale)
 
     def fresh_entry(self, rel: str) -> Entry | None:
@@ -267,13 +269,21 @@ class SymbolIndex:
         return [Sym(*t) for t in entry[3]] if entry and entry[3] else []
 
     def homes(self, name: str) -> list[tuple[str, int]]:
-        """(path, index) of each symbol named `name`; one query scans, repeated ones build the table."""
+        """(path, index) of each symbol named `name`, its files re-tagged first if they changed on disk."""
         with self.lock:
-            if self._by_name is None and not self._scanned_once:
-                self._scanned_once = True  # a one-shot CLI query need not pay for the whole table
-                return [(rel, i) for rel, entry in self.files.items()
-                        for i, t in enumerate(entry[3] or ()) if t[0] == name]
-            return self.by_name().get(name, [])
+            found = self._homes(name)
+            stale = {rel for rel, _ in found if self._changed(rel)}
+            for rel in stale:
+                self.refresh_file(rel)
+            return self._homes(name) if stale else found
+
+    def _homes(self, name: str) -> list[tuple[str, int]]:
+        """(path, index) of each symbol named `name`; one query scans, repeated ones build the table."""
+        if self._by_name is None and not self._scanned_once:
+            self._scanned_once = True  # a one-shot CLI query need not pay for the whole table
+            return [(rel, i) for rel, entry in self.files.items()
+                    for i, t in enumerate(entry[3] or ()) if t[0] == name]
+        return self.by_name().get(name, [])
 
     def by_name(self) -> dict[str, list[tuple[str, int]]]:
         """Map from a symbol's short name to (path, index) pairs, built lazily."""
