@@ -128,6 +128,9 @@ class ContextManager:
         if tail:
             messages.append({"role": "user", "content": "<scratchpad>\n" + tail + "\n</scratchpad>"})
         if is_anthropic(self.model_name):
+            # No text is None, not "": litellm would send Claude a placeholder text block next to the tool_use.
+            messages = [{**m, "content": None} if m.get("role") == "assistant" and m.get("content") == "" else m
+                        for m in messages]
             messages = mark_cache(messages, stable)
         return messages
 

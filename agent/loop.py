@@ -104,8 +104,7 @@ async def ask_model(session: Session) -> ModelReply | None:
 def record_reply(session: Session, reply: ModelReply, context_tokens: int) -> None:
     """Append the assistant message to the history and emit it."""
     calls = [c.to_message() for c in reply.tool_calls]
-    # No text is None, not "": litellm would send Anthropic a placeholder text block for an empty string.
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
+    message: dict[str, Any] = {"role": "assistant", "content": reply.content or ""}
     if calls:
         message["tool_calls"] = calls
     session.history.append(message)

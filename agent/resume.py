@@ -25,7 +25,7 @@ def _close_pending(session: Session, pending: dict[str, str]) -> None:
 def _on_assistant(session: Session, event: AssistantMessage, pending: dict[str, str]) -> None:
     """An assistant message exactly as the loop appended it; its calls await results."""
     _close_pending(session, pending)
-    message: dict[str, Any] = {"role": "assistant", "content": event.content or None}  # as the loop stores it
+    message: dict[str, Any] = {"role": "assistant", "content": event.content}
     if event.tool_calls:
         message["tool_calls"] = event.tool_calls
     session.history.append(message)
