@@ -79,6 +79,9 @@ async def test_at_mention_completes_fuzzily_and_attaches_code(demo_repo: Path) -
         sent = user_text(app, 0)
         assert "--- @shop/cart.py:Cart.total (code) ---" in sent and "def total(self)" in sent
         assert "attached for the model: @shop/cart.py:Cart.total (code)" in notices(app)
+        app.completion.completer.sync_limit = 0  # type: ignore[attr-defined]  # as in a huge repository
+        await pilot.press(*"and @pricing")
+        await wait_until(pilot, lambda: menu_labels(app)[:1] == ["shop/pricing.py"])
 
 
 async def test_history_saved_per_repo_up_and_ctrl_r(demo_repo: Path, session_dir: Path) -> None:

@@ -1,6 +1,8 @@
 """The composer's completion menu: slash commands as you type `/`, repository files after `@` (fuzzy)."""
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 
 MAX_ITEMS = 10
 MAX_COMMANDS = 40
+SYNC_FILES = 20_000  # above this many files, @ completion ranks in a thread
 AT_TOKEN = re.compile(r"(?:^|(?<=\s))@([\w./\-]*)$")
 
 
@@ -46,6 +49,12 @@ class Completer:
     def __init__(self, root: Path | None, commands: Callable[[], list[tuple[str, str]]]) -> None:
         self.root = root
         self.commands = commands
+        self.sync_limit = SYNC_FILES
+
+    def slow(self, before: str) -> bool:
+        """Whether completing this would rank more files than the UI thread should (an `@` in a huge repository)."""
+        return self.root is not None and AT_TOKEN.search(before) is not None and \
+            len(list_files(self.root)) > self.sync_limit
 
     def complete(self, line: str, row: int, col: int) -> Completion | None:
         """The completion for the text before the cursor, or None."""
@@ -125,11 +134,26 @@ class CompletionController:
             self.menu.hide()
             return
         row, col = self.composer.cursor_location
-        completion = self.completer.complete(self.composer.document.get_line(row), row, col)
+        line = self.composer.document.get_line(row)
+        if self.completer.slow(line[:col]):  # a huge repository: rank off the UI thread, keep typing smooth
+            work = functools.partial(self._rank_later, line, row, col)  # a callable: a cancelled one is never called
+            self.composer.run_worker(work, group="completion", exclusive=True)
+            return
+        self._show(self.completer.complete(line, row, col))
+
+    def _show(self, completion: Completion | None) -> None:
+        """Open the menu with `completion`, or close it."""
         if completion is None:
             self.menu.hide()
         else:
             self.menu.show(completion)
+
+    async def _rank_later(self, line: str, row: int, col: int) -> None:
+        """Rank in a thread; show the result only if the text before the cursor is still the same."""
+        completion = await asyncio.to_thread(self.completer.complete, line, row, col)
+        now_row, now_col = self.composer.cursor_location
+        if (now_row, now_col) == (row, col) and self.composer.document.get_line(row)[:col] == line[:col]:
+            self._show(completion)
 
     def _recalled(self) -> bool:
         """Whether the composer shows an unedited history entry (Up/Down keep walking the history then)."""
