@@ -114,3 +114,17 @@ async def test_answers_recheck_their_own_files(tmp_path: Path) -> None:
     path = root / "pkg" / "mod.py"
     path.write_text("\n\n" + path.read_text())  # changed outside pith, right after the last check
     assert "pkg/mod.py:8 method Beta.gamma" in (await tool.run(tool.parse({"name": "gamma"}), ctx)).text
+
+
+def test_pith_tool_answers_without_building_the_index(tmp_path: Path, monkeypatch, capsys) -> None:
+    from agent.cli_run import run_tool
+
+    root = _repo(tmp_path / "repo")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.chdir(root)
+    assert run_tool("find_definitions", '{"name": "gamma"}') == 0
+    assert "pkg/mod.py:6 method Beta.gamma" in capsys.readouterr().out
+    assert not list((tmp_path / "xdg").rglob("*.marshal"))  # nothing built or stored for one query
+    SymbolIndex(root, tmp_path / "xdg" / "pith").refresh()  # a stored index is used when fresh
+    assert run_tool("read_symbol", '{"symbol": "alpha"}') == 0
+    assert "pkg/mod.py:alpha (function, lines 1-2)" in capsys.readouterr().out

@@ -64,6 +64,8 @@ def iter_word_lines(root: str, name: str) -> Iterator[tuple[str, list[str]]]:
 
     ripgrep writes each file's lines together, so a file can be tagged while the search goes on.
     """
+    if not name or "\0" in name or "\n" in name:
+        return  # no identifier holds these; ripgrep could not take them as one pattern
     with subprocess.Popen(_command(name), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         assert proc.stdout is not None
         current, lines = b"", []

@@ -1,7 +1,6 @@
 """Resolve a symbol address (`path:Class.method`, `Class.method`, `function`) through the index."""
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass
@@ -147,6 +146,8 @@ def not_found(index: SymbolIndex, rel_path: str | None, dotted: str) -> str:
         if isinstance(index, LazyView) and not any(pool.values()):  # no index yet: names after keywords
             pool.update({name: "" for name in keyword_names(str(index.root)) if name not in pool})
     key = dotted if rel_path or "." in dotted and any(pool.values()) else last
+    import difflib  # only a miss needs it
+
     close = difflib.get_close_matches(key, list(pool), n=8, cutoff=0.6)
     msg = f"no symbol '{dotted}'{where}."
     if not close and rel_path is not None and 0 < len(index.symbols(rel_path)) <= 12:
