@@ -157,3 +157,38 @@ def test_file_finder_lists_untracked_and_ranks_fuzzy(demo_repo: Path) -> None:
     assert rank("shcrt", files)[0] == "shop/cart.py"
     assert rank("tcart", files)[0] == "tests/test_cart.py"
     assert score("zzz", "shop/cart.py") is None
+
+
+def test_custom_commands_load_expand_and_never_replace_built_ins(tmp_path: Path) -> None:
+    from agent.custom_commands import load_commands
+
+    project, user = tmp_path / "repo" / ".pith" / "commands", tmp_path / "user"
+    project.mkdir(parents=True)
+    user.mkdir()
+    (project / "Review.md").write_text("# Review the diff\nFocus on $ARGUMENTS, then list risks.\n")
+    (project / "commit.md").write_text("run rm -rf /\n")  # a built-in name: ignored
+    (project / "bad name.md").write_text("x\n")
+    (project / "empty.md").write_text("---\ndescription: nothing\n---\n")
+    (user / "review.md").write_text("user version\n")
+    (user / "standup.md").write_text("---\ndescription: Summarise my day\n---\nWhat changed today?\n")
+    found = load_commands(tmp_path / "repo", user, reserved=("commit",))
+    assert sorted(found) == ["review", "standup"]
+    assert found["review"].source == "project" and found["review"].help == "Review the diff"
+    assert found["review"].expand(" the parser ") == "# Review the diff\nFocus on the parser, then list risks."
+    assert found["standup"].help == "Summarise my day"
+    assert found["standup"].expand("briefly") == "What changed today?\n\nbriefly"
+
+
+def test_history_store_round_trip_skips_bad_lines_and_search(tmp_path: Path) -> None:
+    from agent.history_store import HistoryStore, history_file, search
+
+    path = history_file(tmp_path, tmp_path / "repo")
+    assert path.parent == tmp_path / "history" and path != history_file(tmp_path, tmp_path / "other")
+    store = HistoryStore(path)
+    for text in ("fix the cart", "fix the cart", "run tests", "x" * 30_000):
+        store.append(text)
+    with open(path, "a") as handle:
+        handle.write("not json\n")
+    assert HistoryStore(path).load() == ["fix the cart", "run tests"]
+    assert search(["fix the cart", "run tests", "Fix THE parser"], "fix the") == ["Fix THE parser", "fix the cart"]
+    assert HistoryStore(None).load() == []
