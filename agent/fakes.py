@@ -16,6 +16,7 @@ class FakeOpenAIServer:
     def __init__(self, steps: list[Step] | None = None, *, reject_tools: bool = False) -> None:
         self.steps: list[Step] = list(steps or [])
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []  # each request's HTTP headers, names lowercased (where keys went)
         self.reject_tools = reject_tools
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -59,8 +60,11 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             """Answer a chat completion."""
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
+            fake.headers.append({k.lower(): v for k, v in self.headers.items()})
             step = fake.next_step(body)
-            if "status" in step:
+            if "fault" in step:
+                _send_fault(self, step)
+            elif "status" in step:
                 self._error(step)
             elif body.get("stream"):
                 self._stream(step, body)
@@ -157,3 +161,41 @@ def _chunks(step: Step, body: dict[str, Any]) -> list[dict[str, Any]]:
     out.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
     out.append({**base, "choices": [], "usage": _usage(step, body)})
     return out
+
+
+HTML_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n"
+
+
+def _send_fault(handler: BaseHTTPRequestHandler, step: Step) -> None:
+    """A broken 200: "html" (a proxy's error page), "garbage" (not JSON), "keepalive" (a stream that never says
+    anything: SSE comments, or empty chunks with `"empty": True`, for `seconds`)."""
+    fault = step["fault"]
+    if fault == "keepalive":
+        _keep_alive(handler, float(step.get("seconds", 30)), bool(step.get("empty")))
+        return
+    body = HTML_PAGE if fault == "html" else b"garbage{not json at all\n<<<>>>\n"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html" if fault == "html" else "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def _keep_alive(handler: BaseHTTPRequestHandler, seconds: float, empty: bool) -> None:
+    """Send keep-alives until the client goes away or `seconds` pass; never any content."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    chunk = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
+             "choices": [{"index": 0, "delta": {}, "finish_reason": None}]}
+    line = f"data: {json.dumps(chunk)}\n\n".encode() if empty else b": keep-alive\n\n"
+    end = time.monotonic() + seconds
+    try:
+        while time.monotonic() < end:
+            handler.wfile.write(line)
+            handler.wfile.flush()
+            time.sleep(0.1)
+    except OSError:  # the client gave up: what a stalled-stream timeout does
+        pass
+    handler.close_connection = True

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent.backends.scripted import ScriptedModel
 from agent.config import Settings
 from agent.log import read_log
@@ -133,3 +135,35 @@ def test_resume_cli_message_from_stdin(demo_repo: Path, session_dir: Path, tmp_p
     assert users[-1] == "Please also check the docs."
     empty = run_pith(["resume", log.stem, "-"], tmp_path, session_dir, stdin="  \n")
     assert empty.returncode == 2 and "empty message" in empty.stderr
+
+
+def test_resume_takes_neither_api_base_nor_policy_from_the_log(demo_repo: Path, session_dir: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crafted header's api_base gets no request (no key); a failed resume reports no earlier summary."""
+    from typer.testing import CliRunner
+
+    from agent.cli import app, register_all
+    from agent.fakes import FakeOpenAIServer
+
+    _, log = record_demo(demo_repo, session_dir)
+    assert read_log(log).events[-1].verified  # the recorded session finished verified
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-users-key-000")
+    monkeypatch.setenv("PITH_RETRIES", "0")
+    register_all()
+    with FakeOpenAIServer([{"status": 400, "error": "bad request"}]) as good, FakeOpenAIServer([FINISH]) as evil:
+        lines = log.read_text().splitlines()
+        header = json.loads(lines[0])
+        header["settings"].update(api_base=evil.base_url, model="openai/gpt-4o", allow=["run:*"])
+        log.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
+        (tmp_path / "cfg" / "pith").mkdir(parents=True)
+        (tmp_path / "cfg" / "pith" / "config.toml").write_text(f'model = "openai/gpt-4o"\napi_base = "{good.base_url}"\n')
+        monkeypatch.chdir(tmp_path)
+        elsewhere = CliRunner().invoke(app, ["resume", str(log), "go on", "--session-dir", str(session_dir)])
+        assert elsewhere.exit_code == 2 and "this session ran in" in elsewhere.output
+        monkeypatch.chdir(demo_repo)
+        out = CliRunner().invoke(app, ["resume", str(log), "go on", "--json", "--session-dir", str(session_dir)])
+    assert evil.requests == [] and good.headers[0]["authorization"] == "Bearer sk-test-users-key-000"
+    result = [json.loads(x) for x in out.output.splitlines() if x.startswith("{")][-1]
+    assert out.exit_code == 4 and result["status"] == "model_error", out.output
+    assert result["summary"] == "" and result["verified"] is False
