@@ -1,6 +1,7 @@
 """/rewind and /commit for a session: list its checkpoints, rewind through undo, draft and make a commit."""
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -87,24 +88,32 @@ def rewind(session: Session, sha: str) -> str:
     return f"rewind: back at checkpoint {sha[:8]}{listing}"
 
 
-def draft_commit_message(session: Session, files: list[str]) -> str:
-    """A commit message from the session: its finish summary (else its task and plan), then the files."""
-    summary = (session.totals.summary or "").strip()
-    steps = [s.get("step", "") for s in getattr(session.pad, "steps", []) if s.get("status") == "done"]
-    task = ""
+def _task(session: Session) -> str:
+    """The session's first user message as typed (without what pith attached to it)."""
     for message in session.history:
-        if message.get("role") == "user" and isinstance(message.get("content"), str):
-            task = message["content"].split("\n\n[pith attached", 1)[0].strip()
-            break
-    first = (summary or task or "").splitlines()[0] if (summary or task) else ""
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str):
+            text = re.split(r"\n\n\[(?:pith attached|the user ran)", content, maxsplit=1)[0].strip()
+            if text:
+                return text
+    return ""
+
+
+def draft_commit_message(session: Session, files: list[str]) -> str:
+    """A commit message from the session: its finish summary (else its task and last reply), plan, then files."""
+    summary = (session.totals.summary or "").strip()
+    finished = session.totals.last_status == "finished" and bool(summary)
+    lead = summary if finished else _task(session)
+    first = lead.splitlines()[0].strip() if lead else ""
     if not first:
         names = ", ".join(f.rsplit("/", 1)[-1] for f in files[:3]) + (" …" if len(files) > 3 else "")
         first = f"Update {names}"
     subject = first if len(first) <= 72 else textwrap.shorten(first, 72, placeholder="…")
-    body: list[str] = []
-    rest = (summary or task)[len(first):].strip() if (summary or task).startswith(first) else (summary or task)
-    if rest:
-        body += [textwrap.fill(p, 72) for p in rest.split("\n\n") if p.strip()]
+    rest = "\n".join(lead.splitlines()[1:]).strip()
+    if not finished and summary:  # the model's last reply says what it did
+        rest = (rest + "\n\n" + textwrap.shorten(summary, 600, placeholder=" …")).strip()
+    body = [textwrap.fill(p, 72) for p in rest.split("\n\n") if p.strip()]
+    steps = [s.get("step", "") for s in getattr(session.pad, "steps", []) if s.get("status") == "done"]
     if steps:
         body.append("\n".join(f"- {s}" for s in steps))
     body.append("Files:\n" + "\n".join(f"- {f}" for f in files))

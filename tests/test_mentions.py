@@ -130,7 +130,9 @@ async def test_rewind_restores_a_chosen_checkpoint_and_commit(demo_repo: Path) -
     assert len(rows) == 3 and all(r.label.startswith("before step") and r.when > 0 for r in rows)
     assert [r.files for r in rows] == [["shop/cart.py"], ["notes.txt"], ["shop/cart.py"]]
     assert sorted(changed_files(session)) == ["notes.txt", "shop/cart.py"]
-    session.totals.summary = "Add notes and comments\n\nTwo small edits."
+    message = draft_commit_message(session, changed_files(session))  # answered turns: the task, the last reply
+    assert message.startswith("first\n\nthree\n\nFiles:\n") and "- shop/cart.py" in message
+    session.totals.summary, session.totals.last_status = "Add notes and comments\n\nTwo small edits.", "finished"
     message = draft_commit_message(session, changed_files(session))
     assert message.startswith("Add notes and comments\n\nTwo small edits.") and "- shop/cart.py" in message
     text = await asyncio.to_thread(rewind, session, rows[1].sha)  # back to before the notes
