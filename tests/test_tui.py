@@ -131,6 +131,7 @@ async def test_approval_allow_always_deny(tmp_path: Path) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.screen.request.summary == "git status")
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen) and app.screen.request.kind == "write")
+        await pilot.pause(0.1)  # let the dialog compose before querying it
         assert [t.status for t in blocks(app, ToolBlock)][:3] == ["ok", "ok", "ok"]  # `git status --short`: no question
         assert "+hi" in app.screen.request.detail  # the content being written is shown before approval
         assert app.screen.query_one("#approval-detail").display

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +14,7 @@ from textual.widgets import Footer
 
 from agent.events import ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
 from agent.frontends.tui import habits
+from agent.frontends.tui.boot import in_daemon_thread
 from agent.frontends.tui.launch import Launch
 from agent.frontends.tui.screens.approval import ApprovalScreen
 from agent.frontends.tui.screens.help import HelpScreen
@@ -34,31 +33,6 @@ FLUSH_S = 0.05
 QUIT_WINDOW_S = 2.0
 SHUTDOWN_WAIT_S = 10.0
 NARROW = 100
-
-
-async def in_daemon_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run a slow builder (it imports litellm) in a daemon thread, so quitting never waits for it."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-
-    def settle(value: Any, error: BaseException | None) -> None:
-        """Resolve the future on the event loop."""
-        if not future.done():
-            future.set_exception(error) if error else future.set_result(value)
-
-    def work() -> None:
-        """Build, then hand the result to the loop."""
-        try:
-            value, error = fn(*args), None
-        except BaseException as exc:  # handed to the awaiting task
-            value, error = None, exc
-        try:
-            loop.call_soon_threadsafe(settle, value, error)
-        except RuntimeError:  # the app has already closed its loop
-            pass
-
-    threading.Thread(target=work, name="pith-session-builder", daemon=True).start()
-    return await future
 
 
 class PithApp(App[None]):
