@@ -120,6 +120,11 @@ async def test_bang_command_runs_without_dialog_and_reaches_the_model(demo_repo:
         await pilot.press(*"what did it print?", "enter")
         await wait_until(pilot, lambda: bool(app.session.model.requests))
         assert "shell-says-hi" in user_text(app, 0) and user_text(app, 0).startswith("what did it print?")
+        app.session.settings.deny = ["run:curl*"]  # type: ignore[union-attr]
+        app.session.policy.deny = ["run:curl*"]  # type: ignore[union-attr]
+        await pilot.press(*"!curl http://example.com", "enter")
+        await wait_until(pilot, lambda: "not run: denied by a deny rule" in notices(app))
+        assert not app.shell_running  # type: ignore[attr-defined]
 
 
 async def test_bell_on_approval_and_long_turn(demo_repo: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agent.custom_commands import CustomCommand, load_commands, user_commands_dir
-from agent.events import ApprovalRequested, Event, RunShell, ShellRan, TurnEnded, UserMessage
+from agent.events import ApprovalRequested, Event, Notice, RunShell, ShellRan, TurnEnded, UserMessage
 from agent.history_store import HistoryStore, history_file
 
 if TYPE_CHECKING:
@@ -116,8 +116,8 @@ def on_event(app: PithApp, event: Event) -> None:
         if took >= LONG_TURN_S:
             app.bell()
             app.notify(f"turn {event.status.replace('_', ' ')} after {took:.0f}s", timeout=4)
-    elif isinstance(event, ShellRan):
-        app.shell_running = False  # type: ignore[attr-defined]
+    elif isinstance(event, ShellRan) or (isinstance(event, Notice) and event.text.startswith("!")):
+        app.shell_running = False  # type: ignore[attr-defined]  # it ran, or the core said why not ("!cmd: ...")
 
 
 def open_history_search(app: PithApp) -> None:
