@@ -33,7 +33,20 @@ def decode_arguments(call: ToolCall) -> tuple[dict[str, Any] | None, str]:
         return None, f"arguments for {call.name} are not valid JSON ({exc.msg} at char {exc.pos}, near {snippet!r}); resend the call"
     if not isinstance(value, dict):
         return None, f"arguments for {call.name} must be a JSON object, got {type(value).__name__}"
+    bad = _surrogate(value)
+    if bad:
+        return None, f"arguments for {call.name} contain invalid Unicode (a lone surrogate, {bad}); resend the call with valid text"
     return value, ""
+
+
+def _surrogate(value: Any) -> str:
+    """The first lone surrogate in a decoded JSON value, as an escape ('' when none)."""
+    if isinstance(value, str):
+        found = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), "")
+        return f"\\u{ord(found):04x}" if found else ""
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    keys = list(value) if isinstance(value, dict) else []
+    return next((hit for hit in map(_surrogate, [*keys, *items]) if hit), "")
 
 
 async def execute_call(session: Session, state: TurnState, call: ToolCall, announce: bool) -> ToolCallFinished:

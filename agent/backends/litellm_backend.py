@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agent.backends import robust
 from agent.backends.base import DeltaCallback, ModelError, ModelReply, ToolCall
 
 
@@ -126,6 +127,7 @@ class LiteLLMModel:
         backoff_base: float = 1.0,
         extra: dict[str, Any] | None = None,
         stream: bool = True,
+        idle_timeout: float | None = None,
     ) -> None:
         self.name = name
         self.api_base = api_base
@@ -136,6 +138,7 @@ class LiteLLMModel:
         self.backoff_base = backoff_base
         self.extra = extra or {}
         self.stream = stream  # llama.cpp and some others cannot stream with tools: --no-stream
+        self.idle_timeout = idle_timeout if idle_timeout is not None else robust.idle_timeout()
         self.api_base, self.base_notice = normalise_api_base(name, api_base)
 
     async def complete(
@@ -189,11 +192,12 @@ class LiteLLMModel:
             response = await litellm.acompletion(**kwargs)
             if not self.stream:
                 return self._whole(response, on_delta)
+            await robust.check_stream_response(response)
             return await self._collect(response, on_delta)
         except ModelError:
             raise
         except Exception as exc:  # litellm raises many exception types; classify them all
-            err = classify(exc)
+            err = robust.bad_body(exc) or classify(exc)
             if err.kind == "connection" and self.api_base:
                 err = ModelError(f"cannot reach {self.api_base}: {err}", kind="connection")
             raise err from None
@@ -204,7 +208,7 @@ class LiteLLMModel:
         calls: dict[int, dict[str, str]] = {}
         reply = ModelReply(content="")
         usage = None
-        async for chunk in stream:
+        async for chunk in robust.chunks_until_idle(stream, self.idle_timeout):  # keep-alives alone time out
             if getattr(chunk, "usage", None):
                 usage = chunk.usage
                 self._usage(reply, usage)
@@ -220,9 +224,10 @@ class LiteLLMModel:
                     if frag.function is not None:
                         slot["name"] += frag.function.name or ""
                         slot["arguments"] += frag.function.arguments or ""
-        reply.content = "".join(text)
+        reply.content = robust.clean_text("".join(text))
         reply.tool_calls = [
-            ToolCall(id=c["id"] or f"call_{i}", name=c["name"], arguments=c["arguments"] or "{}")
+            ToolCall(id=c["id"] or f"call_{i}", name=robust.clean_text(c["name"]),
+                     arguments=robust.escape_surrogates(c["arguments"] or "{}"))
             for i, c in sorted(calls.items())
         ]
         reply.cost = self._cost(reply, usage)
@@ -232,10 +237,11 @@ class LiteLLMModel:
         """A non-streamed response: the message, its tool calls and usage."""
         choices = getattr(response, "choices", None) or []
         message = choices[0].message if choices else None
-        reply = ModelReply(content=(getattr(message, "content", None) or "") if message else "")
+        reply = ModelReply(content=robust.clean_text((getattr(message, "content", None) or "") if message else ""))
         for i, call in enumerate(getattr(message, "tool_calls", None) or []):
             fn = call.function
-            reply.tool_calls.append(ToolCall(id=call.id or f"call_{i}", name=fn.name or "", arguments=fn.arguments or "{}"))
+            reply.tool_calls.append(ToolCall(id=call.id or f"call_{i}", name=robust.clean_text(fn.name or ""),
+                                             arguments=robust.escape_surrogates(fn.arguments or "{}")))
         if reply.content and on_delta:
             on_delta(reply.content)
         usage = getattr(response, "usage", None)
