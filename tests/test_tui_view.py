@@ -235,3 +235,21 @@ async def test_live_output_of_a_real_command_in_a_session(tmp_path: Path) -> Non
         assert str(block.live.render()).splitlines() == ["step1", "step2", "step3"]
         await wait_until(pilot, lambda: app.turn_done.is_set() and not app.busy)
         assert not block.live.display and "step3" in str(block.output.render())
+
+
+def test_snapshot_live_output_queue_and_jump_hint(snap_compare: Any) -> None:
+    from agent.events import CommandOutput
+
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        for event in chatter(6) + [ToolCallStarted(call_id="r1", name="run", arguments={}, label="run pytest -q")]:
+            app.on_session_event(event)
+        for i in range(25):
+            app.on_session_event(CommandOutput(call_id="r1", text=f"tests/test_{i:02d}.py ....  [{4 * i}%]\n"))
+        app.query_one(QueuedBar).push("also update the changelog")  # what send() does while a turn runs
+        app.view.status.set(state="running · step 7")
+        await pilot.pause(0.3)
+        await pilot.press("pageup")
+        await pilot.pause(0.3)
+
+    assert snap_compare(idle_app(), terminal_size=SMALL, run_before=run_before)

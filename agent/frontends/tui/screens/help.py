@@ -30,7 +30,7 @@ Type a task and press **Enter**. The agent plans, reads, edits and runs tests; y
 
 | Key | What it does |
 |---|---|
-| Enter | send |
+| Enter | send (while a turn runs, the message is queued and sent when it ends) |
 | Shift+Enter, Ctrl+J | new line |
 | Up / Down | previous / next message (on the first / last line), saved per repository |
 | Ctrl+R | search earlier messages of this repository |
@@ -39,12 +39,14 @@ Type a task and press **Enter**. The agent plans, reads, edits and runs tests; y
 | Ctrl+Q | quit (the session log is completed first) |
 | Ctrl+B | show / hide the side panel |
 | Ctrl+O | expand / collapse the last tool call |
-| PageUp / PageDown | scroll the conversation |
-| Ctrl+L | scroll to the end |
-| Escape | close a dialog |
+| PageUp / PageDown | scroll the conversation (scrolling up stops following the newest output) |
+| End (empty composer), Ctrl+End, Ctrl+L | jump to the latest output and follow it again |
+| Escape | close a dialog; otherwise back to the composer (typing always lands there) |
+| Shift+Tab / Tab | move to a tool call; Enter expands it |
+| Ctrl+P | command palette (every command above) |
 
 A long paste is shown as `[pasted N lines]` and sent whole. Tool calls are collapsed: click one (or Ctrl+O) to see the
-exact output the model saw.
+exact output the model saw; a running command shows its last 20 lines and the time so far.
 """
 
 

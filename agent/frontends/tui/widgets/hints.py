@@ -44,8 +44,7 @@ class QueuedBar(Static):
             out.append("⏵ queued: ", style="bold")
             out.append(first[:200] + more)
             if n == len(self.items) - 1:
-                out.append("   (sent when this turn ends · Ctrl+C interrupts the turn and returns it to the composer)",
-                           style="dim")
+                out.append("   (sent after this turn)", style="dim")
             else:
                 out.append("\n")
         self.update(out)
