@@ -116,3 +116,16 @@ def test_lone_surrogate_in_arguments_is_an_error_result(repo: Path, tmp_path: Pa
     assert [json.loads(line)["type"] for line in stdout.splitlines()][-1] == "session_finished"  # all valid
     assert read_log(session.log.path).note == ""  # the log is whole, not cut
     assert code == 0 and tree_hash(repo) == before and not (repo / "b.py").exists()
+
+
+def test_log_keeps_a_line_with_a_lone_surrogate(tmp_path: Path) -> None:
+    from agent.events import Notice
+    from agent.log import SessionLog
+
+    log = SessionLog.create(tmp_path, "s1", {"model": "m"})
+    log.write(Notice(text="bad \ud800 text"))
+    log.write(Notice(text="after"))
+    log.close()
+    loaded = read_log(log.path)
+    assert [e.text for e in loaded.events] == ["bad \ud800 text", "after"] and loaded.note == ""
+    log.path.read_text(encoding="utf-8")  # the file itself is valid UTF-8

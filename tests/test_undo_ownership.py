@@ -177,3 +177,29 @@ def test_concurrent_writers_lose_no_record(repo: Path) -> None:
         t.join()
     assert not errors
     assert len(Checkpoints(repo, "shared").owned()) == 16
+
+
+def test_nothing_to_undo_still_says_what_is_lost(repo: Path) -> None:
+    cps = Checkpoints(repo, "commands-only")
+    cps.snapshot("before step 1")  # a turn that only ran commands: no file recorded
+    (repo / ".env").unlink()
+    with pytest.raises(ToolError, match=r"nothing to undo.*\n.*cannot restore \(ignored by git.*\.env"):
+        cps.undo()
+
+
+def test_cli_undo_refusal_lists_files_and_exits_1(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from agent import cli_git
+
+    session, _ = pith_session(repo, ("a.py", "a = 1", "a = 2"))
+    (repo / "a.py").write_text("a = 2  # reviewed by me\n")
+    before = tree_hash(repo)
+    app = typer.Typer()
+    cli_git.register(app)
+    monkeypatch.chdir(repo)
+    result = CliRunner().invoke(app, ["undo", "--session", session.id])
+    assert result.exit_code == 1
+    assert "undo refused, nothing restored" in result.output and "a.py (changed since pith's write)" in result.output
+    assert tree_hash(repo) == before
