@@ -71,12 +71,12 @@ def full_build(root: Path) -> tuple[float, SymbolIndex]:
     """The background build as a fresh process (best of ROUNDS): wall, peak RSS of it and of its pool workers."""
     best = None
     for _ in range(ROUNDS):
-        with tempfile.TemporaryDirectory() as cache:
-            out = subprocess.run([sys.executable, "-c", BUILD, str(root), cache], cwd=REPO, capture_output=True,
-                                 text=True, check=True).stdout
-            secs, rss, workers = json.loads(out)
-            best = min(best or (secs, rss, workers), (secs, rss, workers))
-    index = SymbolIndex(root, Path(tempfile.mkdtemp()))
+        cache = tempfile.mkdtemp()
+        out = subprocess.run([sys.executable, "-c", BUILD, str(root), cache], cwd=REPO, capture_output=True,
+                             text=True, check=True).stdout
+        secs, rss, workers = json.loads(out)
+        best = min(best or (secs, rss, workers), (secs, rss, workers))
+    index = SymbolIndex(root, Path(cache))  # what the last build stored
     index.refresh()
     symbols = sum(len(e[3] or ()) for e in index.files.values())
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
