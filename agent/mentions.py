@@ -61,6 +61,23 @@ def find_mentions(root: Path, text: str) -> list[Mention]:
     return found
 
 
+def symbol_names(root: Path, path: str) -> list[tuple[str, str]]:
+    """(qualified name, kind) of each symbol in a file, for `@path:Name` completion ([] if none or unsupported)."""
+    from tools.symbols.index import get_index
+
+    try:
+        full = resolve(root, path)
+        if not full.is_file() or language_for(full) is None:
+            return []
+        index = get_index(root, None, None, refresh=False)
+        rel_path = rel(root, full)
+        if index.refresh_file(rel_path) is None:
+            return []
+        return [(sym.qualname, sym.kind) for sym in index.symbols(rel_path)]
+    except (ToolError, OSError):
+        return []
+
+
 async def _run_tool(name: str, args: dict[str, object], ctx: ToolContext) -> str:
     """Run one of the symbol tools the way the model would; its error text on failure."""
     from tools.symbols.api import OutlineTool, ReadSymbolTool

@@ -38,7 +38,8 @@ async def ready(pilot: Any, app: PithApp) -> None:
 
 def user_text(app: PithApp, request: int = -1) -> str:
     """The last user message the model got in a request."""
-    return [m["content"] for m in app.session.model.requests[request] if m["role"] == "user"][-1]  # type: ignore[union-attr]
+    requests = app.session.model.requests  # type: ignore[union-attr]
+    return [m["content"] for m in requests[request] if m["role"] == "user"][-1]
 
 
 async def test_slash_menu_lists_commands_with_help_and_custom_ones(demo_repo: Path, tmp_path: Path) -> None:
@@ -73,7 +74,11 @@ async def test_at_mention_completes_fuzzily_and_attaches_code(demo_repo: Path) -
         assert menu_labels(app)[0] == "shop/cart.py"
         await pilot.press("tab")
         assert app.query_one(Composer).text == "fix @shop/cart.py "
-        await pilot.press("backspace", *":Cart.total", "enter")
+        await pilot.press("backspace", *":tot")
+        await wait_until(pilot, lambda: menu_labels(app)[:1] == ["Cart.total"])
+        await pilot.press("tab")
+        assert app.query_one(Composer).text == "fix @shop/cart.py:Cart.total "
+        await pilot.press("enter")
         await wait_until(pilot, lambda: app.turn_done.is_set() and not app.busy and bool(app.session.model.requests))
         assert str(blocks(app, UserBlock)[0].render()).strip().endswith("fix @shop/cart.py:Cart.total")
         sent = user_text(app, 0)

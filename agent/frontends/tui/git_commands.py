@@ -30,18 +30,20 @@ async def cmd_commit(app: PithApp, _: str) -> None:
     from agent.session_git import changed_files, commit, draft_commit_message
 
     session = app.session
+    view = app.view
+    assert view is not None
     files = await asyncio.to_thread(changed_files, session)  # type: ignore[arg-type]
     if not files:
-        app.view.notice("/commit: nothing to commit: the session changed no files (or they were undone)", "warning")  # type: ignore[union-attr]
+        view.notice("/commit: nothing to commit: the session changed no files (or they were undone)", "warning")
         return
 
     async def confirmed(message: str | None) -> None:
         """Commit with the edited message, or say it was cancelled."""
         if message is None:
-            app.view.notice("/commit cancelled", "dim")  # type: ignore[union-attr]
+            view.notice("/commit cancelled", "dim")
             return
         result = await asyncio.to_thread(commit, session, message)  # type: ignore[arg-type]
-        app.view.notice(result, "warning" if result.startswith("commit: not made") else "info")  # type: ignore[union-attr]
+        view.notice(result, "warning" if result.startswith("commit: not made") else "info")
 
     app.push_screen(CommitScreen(draft_commit_message(session, files), files), confirmed)  # type: ignore[arg-type]
 

@@ -1,4 +1,4 @@
-"""The composer's completion menu: slash commands as you type `/`, repository files after `@` (fuzzy)."""
+"""The composer's completion menu: `/` commands, `@` files and `@path:` symbols, fuzzy-ranked."""
 from __future__ import annotations
 
 import asyncio
@@ -22,6 +22,7 @@ MAX_ITEMS = 10
 MAX_COMMANDS = 40
 SYNC_FILES = 20_000  # above this many files, @ completion ranks in a thread
 AT_TOKEN = re.compile(r"(?:^|(?<=\s))@([\w./\-]*)$")
+SYMBOL_TOKEN = re.compile(r"(?:^|(?<=\s))@((?:[\w.\-]+/)*[\w.\-]+):([\w.]*)$")
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Item:
 class Completion:
     """Choices for the token from column `start` to `end` of the cursor's line."""
 
-    kind: str  # "command" | "file"
+    kind: str  # "command" | "file" | "symbol"
     start: int
     end: int
     items: list[Item] = field(default_factory=list)
@@ -53,8 +54,11 @@ class Completer:
 
     def slow(self, before: str) -> bool:
         """Whether completing this would rank more files than the UI thread should (an `@` in a huge repository)."""
-        return self.root is not None and AT_TOKEN.search(before) is not None and \
-            len(list_files(self.root)) > self.sync_limit
+        if self.root is None:
+            return False
+        if SYMBOL_TOKEN.search(before):  # may read the symbol index from disk
+            return True
+        return AT_TOKEN.search(before) is not None and len(list_files(self.root)) > self.sync_limit
 
     def complete(self, line: str, row: int, col: int) -> Completion | None:
         """The completion for the text before the cursor, or None."""
@@ -66,12 +70,26 @@ class Completer:
                                                                      not c[0].startswith(query)]
             items = [Item(f"/{name} ", f"/{name}", text) for name, text in hits[:MAX_COMMANDS]]
             return Completion("command", 0, col, items) if items else None
+        symbol = SYMBOL_TOKEN.search(before)
+        if symbol and self.root is not None:
+            return self._symbols(symbol, col)
         match = AT_TOKEN.search(before)
         if match and self.root is not None:
             paths = rank(match.group(1), list_files(self.root), MAX_ITEMS)
             items = [Item(f"@{p} ", p) for p in paths]
             return Completion("file", match.start(), col, items) if items else None
         return None
+
+
+    def _symbols(self, match: re.Match[str], col: int) -> Completion | None:
+        """Symbols of the file in `@path:Name`, fuzzy-ranked by the typed part of the name."""
+        from agent.mentions import symbol_names
+
+        path, query = match.group(1), match.group(2)
+        kinds = dict(symbol_names(self.root, path))  # type: ignore[arg-type]
+        names = rank(query, list(kinds), MAX_ITEMS)
+        items = [Item(f"@{path}:{name} ", name, kinds[name]) for name in names]
+        return Completion("symbol", match.start(), col, items) if items else None
 
 
 class CompletionMenu(OptionList):
