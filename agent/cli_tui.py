@@ -72,10 +72,6 @@ def launch_tui(settings: object, session_dir: Path | None, task: str | None, con
     except SettingsError as exc:
         typer.echo(f"pith: {exc}", err=True)
         return 2
-    problem = missing_key(resolved.settings)
-    if problem:
-        typer.echo(f"pith: {problem} (or choose another model with -m, or `model` in the config)", err=True)
-        return 2
     launch = Launch(settings=resolved.settings, root=root, head=head, session_dir=session_dir or default_session_dir(),
                     notices=resolved.notices, flags=flags, explicit=set(explicit or ()))
     path = None
@@ -85,6 +81,10 @@ def launch_tui(settings: object, session_dir: Path | None, task: str | None, con
         except Exception as exc:
             typer.echo(f"pith: {exc}", err=True)
             return 2
+    problem = missing_key(resolved.settings)
+    if problem:
+        typer.echo(f"pith: {problem} (or choose another model with -m, or `model` in the config)", err=True)
+        return 2
     from agent.frontends.tui.app import PithApp
 
     app = PithApp(launch, task=task, resume=path, t0=T0)
@@ -103,9 +103,13 @@ def _session_path(launch: object, cont: bool, resume: str | None) -> Path:
 
         raise RuntimeError(NO_RESUME) from None
     if resume:
+        from agent.log import read_log
+        from agent.resume import check_root
         from agent.sessions import find_session
 
-        return find_session(resume, launch.session_dir)  # type: ignore[attr-defined]
+        path = find_session(resume, launch.session_dir)  # type: ignore[attr-defined]
+        check_root(read_log(path), launch.root)  # type: ignore[attr-defined]
+        return path
     path = launch.latest()  # type: ignore[attr-defined]
     if path is None:
         raise RuntimeError(f"no earlier session for {launch.root} in {launch.session_dir}")  # type: ignore[attr-defined]

@@ -11,7 +11,6 @@ the view under COMPACT_AT, which leaves room for several more turns before the n
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from agent.context import ContextManager, apply_event, call_index, stale_reads, turn_starts
@@ -185,8 +184,9 @@ def compact_model(session: Session) -> Model:
     model = getattr(session, "compact_model", None)
     if model is None and session.settings.compact_model:
         from agent.runner import make_model
+        from agent.settings_load import with_model
 
-        model = make_model(dataclasses.replace(session.settings, model=session.settings.compact_model))
+        model = make_model(with_model(session.settings, session.settings.compact_model))  # api_base: same provider only
         session.compact_model = model  # type: ignore[attr-defined]
     return model or session.model
 

@@ -123,8 +123,8 @@ def check_root(loaded: LoadedLog, root: Path) -> None:
     """A log only runs in the repository it was recorded in, unless the user named another (--repo)."""
     recorded = loaded.header.get("root")
     if recorded and Path(str(recorded)).resolve() != Path(root).resolve():
-        raise LogError(f"this session ran in {recorded}, not in {root}: run this from that repository, or pass "
-                       "--repo PATH to continue it in PATH")
+        raise LogError(f"this session ran in {recorded}, not in {root}: run pith from that repository "
+                       "(`pith resume --repo PATH` continues it in PATH)")
 
 
 def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, model: Model | None = None,

@@ -58,6 +58,25 @@ def make_model(settings: Settings, on_retry: Any = None) -> Model:
     return model
 
 
+def warm_up(settings: Settings) -> None:
+    """Import litellm in a background thread, so the first request need not wait ~4 s for it (the TUI stays usable)."""
+    if settings.model.startswith("scripted:"):
+        return
+
+    def load() -> None:
+        """The import itself; a failure surfaces later, on the first request, with a clear message."""
+        try:
+            from agent.backends.litellm_backend import load_litellm
+
+            load_litellm()
+        except Exception:
+            pass
+
+    import threading
+
+    threading.Thread(target=load, name="pith-warm-up", daemon=True).start()
+
+
 def check_model(settings: Settings) -> None:
     """Fail early, in plain words, on an unknown model string or a missing API key."""
     from agent.backends.litellm_backend import load_litellm

@@ -210,10 +210,16 @@ def switched(settings: Settings, name: str, root: Path, flags: dict[str, Any], e
     """The settings after `/model NAME`: an api_base stays only with a model of its own provider."""
     same = provider_of(name) == provider_of(settings.model)
     if not flags:
-        return replace(settings, model=name, api_base=settings.api_base if same else None)
+        return with_model(settings, name)
     flags, explicit = {**flags, "model": name}, set(explicit) | {"model"}
     if not same:
         flags.pop("api_base", None)
         explicit.discard("api_base")
     fresh = resolve_settings(root, flags, explicit).settings
     return replace(settings, model=name, api_base=fresh.api_base)
+
+
+def with_model(settings: Settings, name: str) -> Settings:
+    """The settings for another model (a compaction model, /model): the api_base stays only with its provider."""
+    same = provider_of(name) == provider_of(settings.model)
+    return replace(settings, model=name, api_base=settings.api_base if same else None)

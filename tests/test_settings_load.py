@@ -160,3 +160,18 @@ def test_headless_auto_denies_writing_pith_config(repo: Path) -> None:
         assert "configures pith" in out and "not allowed" in out, out
     assert not (repo / ".pith.toml").exists() and not (repo / "AGENTS.md").exists()
     assert (repo / "notes.md").read_text() == "x = 1\n" and "configures pith" not in outputs[3]
+
+
+def test_tui_reads_the_config_files(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from agent.cli_tui import launch_tui
+
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.delenv("MISTRAL_API_KEY", raising=False)
+    (tmp_path / "cfg" / "pith").mkdir(parents=True)
+    (tmp_path / "cfg" / "pith" / "config.toml").write_text('model = "mistral/mistral-large-latest"\n')
+    start = time.perf_counter()
+    assert launch_tui(Settings(interactive=True, approve="ask"), tmp_path / "s", None, False, None, set()) == 2
+    assert time.perf_counter() - start < 2.0
+    assert "no API key for mistral/mistral-large-latest: set MISTRAL_API_KEY" in capsys.readouterr().err

@@ -105,3 +105,21 @@ async def test_sessions_command_resumes_a_session(demo_repo: Path, session_dir: 
         await pilot.press("enter")
         await wait_until(pilot, lambda: "old answer" in [b.text for b in blocks(app, AssistantBlock)])
         await wait_until(pilot, lambda: "resumed session" in notices(app))
+
+
+async def test_model_command_checks_the_key_first_and_updates_the_budget(demo_repo: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    app = PithApp(make_launch(demo_repo, None), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        before = app.session.model
+        await pilot.press(*"/model anthropic/claude-sonnet-4-5", "enter")
+        await wait_until(pilot, lambda: "cannot use" in notices(app))
+        assert "no API key for anthropic/claude-sonnet-4-5" in notices(app)
+        assert app.session.model is before and app.launch.settings.model != "anthropic/claude-sonnet-4-5"
+        await pilot.press(*f"/model scripted:{DEMO_SCRIPT}", "enter")
+        await wait_until(pilot, lambda: app.session.model is not before)
+        assert app.session.context.model_name == app.session.model.name  # the budget follows the new model
+        assert app.query_one(StatusBar).budget == app.session.context.budget

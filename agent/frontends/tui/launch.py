@@ -35,9 +35,11 @@ class Launch:
         settings = settings or self.settings
         if self.model_factory is not None:
             return self.model_factory(settings)
-        from agent.runner import make_model
+        from agent.runner import make_model, warm_up
 
-        return make_model(settings)
+        model = make_model(settings)
+        warm_up(settings)  # the session is ready now; litellm loads while the user types
+        return model
 
     def new_session(self, task: str = "") -> Session:
         """A fresh session (slow the first time: imports the model backend)."""
@@ -69,8 +71,11 @@ class Launch:
             from agent import resume as resume_mod
         except ImportError:
             raise RuntimeError(NO_RESUME) from None
+        from agent.log import read_log
+
+        resume_mod.check_root(read_log(path), self.root)  # a log from another repository does not run here
         overrides: dict[str, Any] = {"interactive": True}
-        model = self.model_factory(self.settings) if self.model_factory else None
+        model = self.model()  # today's model (never the log's), warming litellm up
         if hasattr(resume_mod, "load_session"):  # today's settings, in this repository only
             return resume_mod.load_session(path, overrides, model=model, settings=self.settings, root=self.root)
         if hasattr(resume_mod, "resume_session"):
