@@ -108,8 +108,11 @@ def draft_commit_message(session: Session, files: list[str]) -> str:
     if not first:
         names = ", ".join(f.rsplit("/", 1)[-1] for f in files[:3]) + (" …" if len(files) > 3 else "")
         first = f"Update {names}"
-    subject = first if len(first) <= 72 else textwrap.shorten(first, 72, placeholder="…")
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(".")
+    subject = sentence if len(sentence) <= 72 else textwrap.shorten(sentence, 72, placeholder="…")
     rest = "\n".join(lead.splitlines()[1:]).strip()
+    if subject != first:  # the subject is cut: the whole first line goes into the body
+        rest = (first + "\n\n" + rest).strip()
     if not finished and summary:  # the model's last reply says what it did
         rest = (rest + "\n\n" + textwrap.shorten(summary, 600, placeholder=" …")).strip()
     body = [textwrap.fill(p, 72) for p in rest.split("\n\n") if p.strip()]

@@ -135,6 +135,9 @@ async def test_rewind_restores_a_chosen_checkpoint_and_commit(demo_repo: Path) -
     session.totals.summary, session.totals.last_status = "Add notes and comments\n\nTwo small edits.", "finished"
     message = draft_commit_message(session, changed_files(session))
     assert message.startswith("Add notes and comments\n\nTwo small edits.") and "- shop/cart.py" in message
+    session.totals.summary = "Fixed the total. It subtracted the percent as money; now it multiplies."
+    message = draft_commit_message(session, changed_files(session))
+    assert message.startswith("Fixed the total\n\nFixed the total. It subtracted the percent as money; now")
     text = await asyncio.to_thread(rewind, session, rows[1].sha)  # back to before the notes
     assert "back at checkpoint" in text and "notes.txt" in text
     assert (demo_repo / "shop" / "cart.py").read_text() == original + "# one\n"
