@@ -95,6 +95,7 @@ def scan_file(root: str, rel: str, lang: str) -> tuple[str, Entry]:
 
 def scan_chunk(root: str, items: list[tuple[str, str]]) -> list[tuple[str, Entry]]:
     """Worker entry point: tag a chunk of files."""
+    gc.disable()  # a worker only makes short-lived, acyclic tuples: collection passes are wasted work
     return [scan_file(root, rel, lang) for rel, lang in items]
 
 
