@@ -15,9 +15,10 @@ from pathlib import Path
 from tools.languages import language_for
 from tools.rg import rg_path
 
-from .candidates import definition_files, iter_definition_files
+from .candidates import iter_definition_files
 from .index import (_INDEXES, POOL_MIN_FILES, Entry, Progress, SymbolIndex, _dir_mtimes, changed, get_index,
                     scan_file)
+from .tags import Sym
 
 QUICK_SCAN = 20  # a complete index with at most this many changed files is refreshed in place
 # Back-to-back lookups stat only the folders (new and removed files), not every file (~20 ms on django),
@@ -52,18 +53,17 @@ class LazyView(SymbolIndex):
         self._cache[rel] = found
         return found
 
-    def ensure(self, name: str, lines: dict[str, list[str]] | None = None) -> None:
-        """Tag every file that may define `name` (ripgrep finds them; `lines` reuses a word search)."""
+    def ensure(self, name: str) -> None:
+        """Tag every file that may define `name`, each as soon as ripgrep reports it."""
         if name in self.names:
             return
         self.names.add(name)
-        found = definition_files(str(self.root), name, lines) if lines else iter_definition_files(str(self.root), name)
-        for rel in found:
+        for rel in iter_definition_files(str(self.root), name):
             if rel not in self.files:
                 self.files[rel] = self.entry(rel)
         self._by_name = None
 
-    def symbols(self, rel: str) -> list:
+    def symbols(self, rel: str) -> list[Sym]:
         """Symbols of one file, tagging it on first use."""
         if rel not in self.files and language_for(rel) and os.path.isfile(os.path.join(self.root, rel)):
             self.files[rel] = self.entry(rel)
