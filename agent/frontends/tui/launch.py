@@ -35,11 +35,9 @@ class Launch:
         settings = settings or self.settings
         if self.model_factory is not None:
             return self.model_factory(settings)
-        from agent.runner import make_model, warm_up
+        from agent.runner import make_model
 
-        model = make_model(settings)
-        warm_up(settings)  # the session is ready now; litellm loads while the user types
-        return model
+        return make_model(settings)
 
     def new_session(self, task: str = "") -> Session:
         """A fresh session (slow the first time: imports the model backend)."""
@@ -50,7 +48,15 @@ class Launch:
         for text in self.notices:
             session.emit(Notice(text=text, level="warning"))
         self.notices = []
+        self.warm_up()
         return session
+
+    def warm_up(self) -> None:
+        """Once a session is ready, load litellm in the background: the first request need not wait for it."""
+        if self.model_factory is None:
+            from agent.runner import warm_up
+
+            warm_up(self.settings)
 
     def switch_model(self, name: str) -> Model:
         """A model for another name, its key checked first; raises with a clear message and keeps the old one."""
@@ -75,9 +81,11 @@ class Launch:
 
         resume_mod.check_root(read_log(path), self.root)  # a log from another repository does not run here
         overrides: dict[str, Any] = {"interactive": True}
-        model = self.model()  # today's model (never the log's), warming litellm up
+        model = self.model()  # today's model, never the log's
         if hasattr(resume_mod, "load_session"):  # today's settings, in this repository only
-            return resume_mod.load_session(path, overrides, model=model, settings=self.settings, root=self.root)
+            session = resume_mod.load_session(path, overrides, model=model, settings=self.settings, root=self.root)
+            self.warm_up()
+            return session
         if hasattr(resume_mod, "resume_session"):
             return resume_mod.resume_session(path, overrides, model=model)
         raise RuntimeError(NO_RESUME)
