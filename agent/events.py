@@ -55,6 +55,13 @@ class UserMessage(Event):
         """The user message exactly as the model gets it."""
         return f"{self.text}\n\n{self.attachment}" if self.attachment else self.text
 
+    def to_dict(self) -> dict[str, Any]:
+        """As Event.to_dict, without an empty attachment (logs of plain messages stay as they were)."""
+        raw = super().to_dict()
+        if not raw.get("attachment"):
+            raw.pop("attachment", None)
+        return raw
+
 
 @dataclass(kw_only=True)
 class ShellStarted(Event):
