@@ -47,26 +47,27 @@ def _line_test(family: str, name: str) -> re.Pattern[str]:
     return re.compile(rule.replace("N", re.escape(name)))
 
 
-def _command(name: str, paths: list[str] | None = None) -> list[str]:
-    """ripgrep printing `path NUL line` for each line holding the name (a word, else plain text).
+def _command(names: list[str]) -> list[str]:
+    """ripgrep printing `path NUL line` for each line holding one of the names (words, else plain text).
 
     Binary-looking files are searched too (-a): the index decides what it skips, not ripgrep.
     """
     cmd = [rg_path(), "--null", "--no-heading", "--no-line-number", "-a", "-F", "--no-messages",
            "--no-require-git", "--max-filesize", "1M", *_TYPES]
-    if _WORD.match(name):
+    if all(_WORD.match(name) for name in names):
         cmd.append("-w")
-    return cmd + ["--", name, *(paths or [])]
+    return cmd + [arg for name in names for arg in ("-e", name)]
 
 
-def iter_word_lines(root: str, name: str) -> Iterator[tuple[str, list[str]]]:
-    """(relative path, lines holding `name`) per code file, streamed as ripgrep finds them.
+def iter_word_lines(root: str, *names: str) -> Iterator[tuple[str, list[str]]]:
+    """(relative path, lines holding one of `names`) per code file, streamed as ripgrep finds them.
 
     ripgrep writes each file's lines together, so a file can be tagged while the search goes on.
     """
-    if not name or "\0" in name or "\n" in name:
-        return  # no identifier holds these; ripgrep could not take them as one pattern
-    with subprocess.Popen(_command(name), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    names = tuple(n for n in names if n and "\0" not in n and "\n" not in n)
+    if not names:
+        return  # no identifier holds these; ripgrep could not take them as patterns
+    with subprocess.Popen(_command(list(names)), cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         assert proc.stdout is not None
         current, lines = b"", []
         for raw in proc.stdout:
@@ -87,15 +88,6 @@ def _rel(path: bytes) -> str:
     return path.decode("utf-8", "surrogateescape").replace(os.sep, "/").removeprefix("./")
 
 
-def word_lines(root: str, name: str) -> dict[str, list[str]]:
-    """Lines holding `name` as a whole word (a plain substring when it is not a word), per code file."""
-    found: dict[str, list[str]] = {}
-    for rel, lines in iter_word_lines(root, name):
-        if language_for(rel):
-            found.setdefault(rel, []).extend(lines)
-    return found
-
-
 def may_define(rel: str, name: str, lines: list[str]) -> bool:
     """Whether one of a file's lines holding `name` may be (part of) a definition of it."""
     lang = language_for(rel)
@@ -107,17 +99,15 @@ def may_define(rel: str, name: str, lines: list[str]) -> bool:
     return any(test.search(line) for line in lines)
 
 
-def definition_files(root: str, name: str, lines: dict[str, list[str]] | None = None) -> list[str]:
-    """Sorted relative paths of the files that may define `name` (from `word_lines` when given)."""
-    if lines is None:
-        return sorted(set(iter_definition_files(root, name)))
-    return sorted(rel for rel, text in lines.items() if may_define(rel, name, text))
+def definition_files(root: str, name: str) -> list[str]:
+    """Sorted relative paths of the files that may define `name`."""
+    return sorted(set(iter_definition_files(root, name)))
 
 
-def iter_definition_files(root: str, name: str) -> Iterator[str]:
-    """Relative paths of the files that may define `name`, as ripgrep finds them."""
-    for rel, lines in iter_word_lines(root, name):
-        if may_define(rel, name, lines):
+def iter_definition_files(root: str, *names: str) -> Iterator[str]:
+    """Relative paths of the files that may define one of `names` (one ripgrep pass), as it finds them."""
+    for rel, lines in iter_word_lines(root, *names):
+        if any(may_define(rel, name, lines) for name in names):
             yield rel
 
 

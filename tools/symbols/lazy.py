@@ -53,12 +53,13 @@ class LazyView(SymbolIndex):
         self._cache[rel] = found
         return found
 
-    def ensure(self, name: str) -> None:
-        """Tag every file that may define `name`, each as soon as ripgrep reports it."""
-        if name in self.names:
+    def ensure(self, *names: str) -> None:
+        """Tag every file that may define one of `names`, each as soon as ripgrep reports it."""
+        names = tuple(n for n in names if n not in self.names)
+        if not names:
             return
-        self.names.add(name)
-        for rel in iter_definition_files(str(self.root), name):
+        self.names.update(names)
+        for rel in iter_definition_files(str(self.root), *names):
             if rel not in self.files:
                 self.files[rel] = self.entry(rel)
         self._by_name = None

@@ -156,12 +156,12 @@ def not_found(index: SymbolIndex, rel_path: str | None, dotted: str) -> str:
     if not close:
         return msg + " Use outline(path) to list a file's symbols, or grep to search text."
     shown = []
+    if isinstance(index, LazyView):
+        index.ensure(*(name for name in close if not pool[name]))
     for name in close:
         if pool[name]:
             shown.append(pool[name])
             continue
-        if isinstance(index, LazyView):
-            index.ensure(name)
         if name in index.by_name():
             path, i = index.by_name()[name][0]
             shown.append(f"{path}:{index.symbols(path)[i].qualname}")
