@@ -137,6 +137,7 @@ def resolve_settings(root: Path, flags: dict[str, Any], explicit: set[str], *, u
     defaults = {k: v for k, v in flags.items() if k in names and k not in explicit and v is not None}
     given = {k: v for k, v in flags.items() if k in names and k in explicit and v is not None}
     notices = []
+    project = {k: v for k, v in project.items() if k in LISTS or k not in given}  # a flag beats it anyway
     state = trust.status(root, trust_file) if project else trust.TRUSTED
     if state != trust.TRUSTED:
         below, _ = _merge([("default", Settings().snapshot()), ("default", defaults), ("user", user)])
