@@ -1,4 +1,4 @@
-"""The command launcher: `python -I -m tools.sandbox.launch [options] -- argv`.
+"""The command launcher: `python -I -S tools/sandbox/launch.py [options] -- argv`.
 
 It confines the command (namespaces, then Landlock, then no capabilities), becomes a child subreaper so
 `setsid`/`nohup` grandchildren re-parent to it, and kills every remaining descendant when the command ends or when
@@ -13,6 +13,13 @@ import os
 import signal
 import sys
 import time
+
+if __package__ in (None, ""):  # run as a file (python -I -S .../launch.py: no site, fast): import the siblings
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import landlock
+    import namespaces
+else:
+    from tools.sandbox import landlock, namespaces
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 NO_SANDBOX_EXIT = 126
@@ -103,8 +110,6 @@ def writable_paths(mode: str, root: str, tmp: str) -> list[str]:
 
 def confine_init(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
     """In the child that will run (or be init for) the command: mounts, Landlock, no capabilities."""
-    from tools.sandbox import landlock, namespaces
-
     if in_ns:
         namespaces.die_with_parent()
         namespaces.private_mounts()
@@ -126,8 +131,6 @@ def run(opts: argparse.Namespace) -> int:
     """Confine (unless off), start the command, wait, then kill whatever it left behind."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    from tools.sandbox import landlock, namespaces
-
     abi = landlock.abi() if opts.mode != "off" and sys.platform.startswith("linux") else 0
     in_ns = False
     if opts.mode != "off" and not opts.no_namespaces and sys.platform.startswith("linux"):
@@ -182,8 +185,6 @@ def _install_stop(child: int, in_ns: bool) -> None:
 
 def probe(root: str) -> dict[str, object]:
     """What this machine can apply: the Landlock ABI and whether the namespace setup works (tried in a child)."""
-    from tools.sandbox import landlock, namespaces
-
     report: dict[str, object] = {"landlock": landlock.abi(), "namespaces": False}
     if sys.platform.startswith("linux"):
         child = os.fork()
