@@ -108,7 +108,12 @@ class ToolBlock(Collapsible):
         self.live_text = (self.live_text + text.replace("\r\n", "\n"))[-LIVE_CHARS:]
         lines = self.live_text.rstrip("\n").split("\n")
         # progress bars redraw their line with \r: show the last state of each line
-        shown = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines[-LIVE_LINES:])
+        # at most a third of the screen, so the title (and its timer) stays in view on small terminals
+        try:
+            keep = max(3, min(LIVE_LINES, self.app.size.height // 3))
+        except Exception:  # no running app (a unit test of the widget alone)
+            keep = LIVE_LINES
+        shown = "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in lines[-keep:])
         self.live.update(Text(shown))
         self.live.display = True
 
