@@ -14,7 +14,7 @@ import pytest
 from tools.base import ToolContext, ToolError
 from tools.symbols import FindDefinitionsTool, FindReferencesTool, OutlineTool, ReadSymbolTool, SymbolIndex, get_index
 from tools.symbols.candidates import definition_files
-from tools.symbols.lazy import LazyView, view
+from tools.symbols.lazy import _CACHE, LazyView, view
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -143,3 +143,21 @@ async def test_outlines_without_an_index_equal_the_index(repo: Path, tmp_path: P
     for path in (".", "src", "more", "more/tricky.cpp", "src/sample.py"):
         assert await answer(tool, lazy, path=path) == await answer(tool, full, path=path), path
     assert not get_index(repo, lazy.cache_dir, refresh=False).complete  # nothing was built for them
+
+
+async def test_big_folder_outline_without_an_index_tags_only_what_it_shows(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    for sub in range(12):
+        for i in range(20):
+            path = root / "pkg" / f"subpackage_number_{sub}" / f"module_with_a_long_name_{i}.py"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"def function_{i}():\n    pass\n")
+    (root / "pkg" / "top.py").write_text("class Top:\n    def run(self):\n        pass\n")
+    ctx = ToolContext(root=root, cache_dir=tmp_path / "c")
+    text = await answer(OutlineTool(), ctx, path="pkg")
+    assert text.startswith("pkg/ (241 files; top-level names")
+    assert "top.py: Top(1)" in text and "subpackage_number_3/  (20 files)" in text
+    assert set(_CACHE[str(root.resolve())]) == {"pkg/top.py"}  # the 240 files below were not tagged
+    _age(root)
+    SymbolIndex(root, tmp_path / "c").refresh()
+    assert "subpackage_number_3/  (20 files, 20 symbols)" in await answer(OutlineTool(), ctx, path="pkg")

@@ -50,9 +50,8 @@ class OutlineTool(Tool):
         rel_path = rel(ctx.root, full)
         if full.is_dir():
             index = _index(ctx)
-            if isinstance(index, LazyView):
-                index.add_folder(rel_path)
-            return ToolResult(folder_outline(index, rel_path), data={"path": rel_path})
+            listed = index.list_folder(rel_path) if isinstance(index, LazyView) else None
+            return ToolResult(folder_outline(index, rel_path, listed), data={"path": rel_path})
         if not full.exists():
             raise ToolError(f"{path}: no such file or folder")
         check_regular(full, path)

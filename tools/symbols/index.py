@@ -149,6 +149,7 @@ class SymbolIndex:
         self._loaded = False
         self._listed_at = -RELIST_SECONDS  # no listing yet
         self.complete = False  # every file of the tree has an entry (loaded from disk or fully built)
+        self._stored_at = -1  # mtime_ns of the stored file when last read or written
         self._scanned_once = False
         self.checked_at = -float("inf")  # when refresh() last compared the whole tree with the index
         self.cancel = threading.Event()  # set at exit: a background build stops after its running chunks
@@ -157,6 +158,7 @@ class SymbolIndex:
     def _load(self) -> None:
         """Read the stored index if it matches this version and root."""
         self._loaded = True
+        self._stored_at = self._store_mtime()
         collecting = gc.isenabled()
         gc.disable()  # hundreds of thousands of new tuples would trigger the cyclic GC again and again (2x slower)
         try:
@@ -171,6 +173,17 @@ class SymbolIndex:
             self._listed_at = time.monotonic()  # trust the stored folder mtimes until the backstop
             self.complete = True
 
+    def _store_mtime(self) -> int:
+        """mtime_ns of the stored index file, -1 when there is none."""
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return -1
+
+    def stored_elsewhere(self) -> bool:
+        """Whether the stored file changed since this object read or wrote it (another process built it)."""
+        return self._store_mtime() != self._stored_at
+
     def _save(self) -> None:
         """Write the index atomically (temp file + rename)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -181,6 +194,7 @@ class SymbolIndex:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(blob)
             os.replace(tmp, self.path)
+            self._stored_at = self._store_mtime()
         except OSError:
             Path(tmp).unlink(missing_ok=True)
 

@@ -89,17 +89,14 @@ class LazyView(SymbolIndex):
     def _save(self) -> None:
         """A view is never stored."""
 
-    def add_folder(self, rel_dir: str) -> None:
-        """Tag every code file under a folder (what a folder outline lists), as the index would list them."""
+    def list_folder(self, rel_dir: str) -> list[str]:
+        """The code files under a folder, as the index would list them (nothing is tagged yet)."""
         cmd = [rg_path(), "--files", "--no-messages", "--no-require-git"]
         if rel_dir not in ("", "."):
             cmd += ["--", rel_dir]
         proc = subprocess.run(cmd, cwd=self.root, capture_output=True, check=False)
         names = [n.replace(os.sep, "/") for n in proc.stdout.decode("utf-8", "surrogateescape").splitlines()]
-        for rel in sorted(n.removeprefix("./") for n in names if language_for(n)):
-            if rel not in self.files:
-                self.files[rel] = self.entry(rel)
-        self._by_name = None
+        return sorted(n.removeprefix("./") for n in names if language_for(n))
 
 
 def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
@@ -110,8 +107,8 @@ def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
     base = get_index(root, cache_dir, refresh=False)
     if base.lock.acquire(blocking=False):
         try:
-            if not base._loaded:
-                base._load()
+            if not base._loaded or (not base.complete and base.stored_elsewhere()):
+                base._load()  # first use, or another process has stored a full index since
             if (base.complete and time.monotonic() - base.checked_at < FRESH_SECONDS
                     and _dir_mtimes(base.root, base.dirs) == base.dirs):
                 return base  # no file added or removed, contents checked just now; homes() re-checks its files

@@ -88,6 +88,24 @@ def _detail_lines(index: SymbolIndex, paths: list[str], prefix: str) -> list[str
     return out
 
 
+def _count(index: SymbolIndex, paths: list[str]) -> int:
+    """How many symbols these files define."""
+    return sum(len(index.symbols(p)) for p in paths)
+
+
+def _fit_files(index: SymbolIndex, paths: list[str], prefix: str, budget: int) -> tuple[list[str], int]:
+    """`_fit` for detail lines, tagging files only until the budget is spent (a lazy view tags on demand)."""
+    lines: list[str] = []
+    used = 0
+    for path in paths:
+        line = _detail_lines(index, [path], prefix)[0]
+        used += len(line) + 1
+        if used > budget:
+            break
+        lines.append(line)
+    return lines, len(paths) - len(lines)
+
+
 def _fit(lines: list[str], budget: int) -> tuple[list[str], int]:
     """The longest prefix of lines within a character budget, and how many were dropped."""
     used = 0
@@ -98,27 +116,32 @@ def _fit(lines: list[str], budget: int) -> tuple[list[str], int]:
     return lines, 0
 
 
-def folder_outline(index: SymbolIndex, rel_dir: str) -> str:
-    """A compact map of a folder within a character budget: files with top-level names, then subfolders."""
+def folder_outline(index: SymbolIndex, rel_dir: str, listed: list[str] | None = None) -> str:
+    """A compact map of a folder within a character budget: files with top-level names, then subfolders.
+
+    `listed` (no index yet): the folder's files; only those shown are tagged, so when the map cannot list
+    every file, subfolders show file counts instead of symbol counts.
+    """
     prefix = "" if rel_dir in ("", ".") else rel_dir.rstrip("/") + "/"
-    paths = sorted(p for p in index.files if p.startswith(prefix))
+    paths = sorted(listed if listed is not None else (p for p in index.files if p.startswith(prefix)))
     if not paths:
         return f"{rel_dir}: no source files with symbol support here (use grep or list the folder)"
-    total = sum(len(index.files[p][3] or ()) for p in paths)
-    head = (f"{prefix or './'} ({len(paths)} files, {total} symbols; top-level names, "
+    partial = listed is not None and sum(len(p) - len(prefix) + 3 for p in paths) > FOLDER_BUDGET
+    counted = "" if partial else f", {_count(index, paths)} symbols"
+    head = (f"{prefix or './'} ({len(paths)} files{counted}; top-level names, "
             "Class(n) = n members, f() = function)")
-    detail = _detail_lines(index, paths, prefix)
-    if sum(len(line) + 1 for line in detail) <= FOLDER_BUDGET:
+    detail = [] if partial else _detail_lines(index, paths, prefix)
+    if not partial and sum(len(line) + 1 for line in detail) <= FOLDER_BUDGET:
         return "\n".join([head, *detail])
     direct = [p for p in paths if "/" not in p[len(prefix):]]
     subs: dict[str, list[str]] = {}
     for p in paths:
         if "/" in p[len(prefix):]:
             subs.setdefault(p[len(prefix):].split("/")[0], []).append(p)
-    sub_lines = [f"{name}/  ({len(ps)} files, {sum(len(index.files[p][3] or ()) for p in ps)} symbols)"
+    sub_lines = [f"{name}/  ({len(ps)} files" + ("" if partial else f", {_count(index, ps)} symbols") + ")"
                  for name, ps in sorted(subs.items())]
     sub_lines, sub_cut = _fit(sub_lines, FOLDER_BUDGET // 2)
-    files, file_cut = _fit(_detail_lines(index, direct, prefix), FOLDER_BUDGET - sum(map(len, sub_lines)))
+    files, file_cut = _fit_files(index, direct, prefix, FOLDER_BUDGET - sum(map(len, sub_lines)))
     lines = [head, *files, *sub_lines]
     if file_cut:  # a model cannot ask for a file it never saw: name them, without their symbols
         hidden = [p[len(prefix):] for p in direct[len(direct) - file_cut:]]
