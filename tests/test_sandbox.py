@@ -284,3 +284,5 @@ def test_seatbelt_profile_shape(repo: Path) -> None:
     assert "ROOT" not in profile("read-only")
     argv = seatbelt_prefix("workspace-write", repo, "/tmp")
     assert argv[0] == "/usr/bin/sandbox-exec" and f"GIT={repo.resolve() / '.git'}" in argv
+    wrapped = sandbox.wrap(["bash", "-c", "true"], "workspace-write", repo, "/tmp", Support("seatbelt"))
+    assert wrapped[0] == "/usr/bin/sandbox-exec" and "--unconfined-ok" in wrapped and wrapped[-3:] == ["bash", "-c", "true"]

@@ -114,8 +114,8 @@ async def launched(command: str, mode: str, ctx: ToolContext
         _not_dumpable()
     tmp = tempfile.mkdtemp(prefix="pith-run-") if mode != "off" else ""
     env = scrubbed_env(ctx.shell_env, ctx.extra.get("pass_env", ()))
-    if tmp:
-        env["TMPDIR"] = tmp
+    if tmp:  # caches (go, pip, ...) go to the command's temp dir: HOME is read-only in the sandbox
+        env.update(TMPDIR=tmp, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
     argv = wrap(["bash", "-c", command], mode, Path(ctx.root), tmp, sup)
     try:
         proc = await asyncio.create_subprocess_exec(

@@ -109,7 +109,7 @@ def wrap(argv: list[str], mode: str, root: Path, tmp: str, sup: Support, unconfi
     if sup.kind == "seatbelt":
         from tools.sandbox.seatbelt import seatbelt_prefix
 
-        return [*seatbelt_prefix(mode, root, tmp), *inner, "--", *argv]
+        return [*seatbelt_prefix(mode, root, tmp), *inner, "--unconfined-ok", "--", *argv]
     return [*inner, "--", *argv]
 
 

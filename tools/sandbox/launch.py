@@ -148,6 +148,11 @@ def run(opts: argparse.Namespace) -> int:
     _install_stop(child, in_ns)
     code = wait_for(child)
     kill_descendants()
+    if not sys.platform.startswith("linux"):  # no /proc to walk: at least the command's process group goes
+        try:
+            os.killpg(child, signal.SIGKILL)
+        except OSError:
+            pass
     return code
 
 
@@ -156,6 +161,8 @@ def _child(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
     try:
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; an ignored signal survives exec
             signal.signal(sig, signal.SIG_DFL)
+        if not sys.platform.startswith("linux"):
+            os.setpgid(0, 0)
         if opts.mode != "off":
             confine_init(opts, in_ns, abi)
         if in_ns:  # PID 1 ignores default signals and must reap: keep a tiny init, the command runs below it
