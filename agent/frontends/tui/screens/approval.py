@@ -36,7 +36,8 @@ class ApprovalScreen(ModalScreen[ResolveApproval]):
                 yield VerticalScroll(Static(Syntax(r.detail.rstrip("\n"), "diff", theme="ansi_dark", word_wrap=True)),
                                      id="approval-detail")
             if r.reason:  # e.g. a destructive command, asked about even in auto mode
-                yield Static(Text(f"Why pith asks: {r.reason}", style="bold yellow"), id="approval-reason")
+                every = "" if r.always else " (asked in every approval mode, auto included)"
+                yield Static(Text(f"Why pith asks: {r.reason}{every}", style="bold yellow"), id="approval-reason")
             if r.pattern and not r.always:
                 yield Static(Text("Asked every time: 'always' cannot cover a command like this", style="dim"),
                              id="approval-pattern")
