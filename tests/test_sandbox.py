@@ -96,16 +96,21 @@ cmd = ("tr '\\0' '\\n' </proc/$PPID/environ 2>/dev/null | grep -c sk-ant-leak; "
        "cat /proc/{pith}/environ 2>/dev/null | tr '\\0' '\\n' | grep -c sk-ant-leak")
 ctx = ToolContext(root=Path(sys.argv[1]), extra={"sandbox": sys.argv[2]})
 import os
+from tools import sandbox
+found = sandbox.support()
+if sys.argv[3] != "found":  # the kernel path with namespaces, or Landlock alone (pith non-dumpable, no capabilities)
+    sandbox._SUPPORT["probe"] = sandbox.Support(sys.argv[3], found.landlock, sys.argv[3] != "landlock")
 print(asyncio.run(tool.run(tool.parse({"command": cmd.replace("{pith}", str(os.getpid()))}), ctx)).text)
 """
 
 
-@pytest.mark.parametrize("mode", ["workspace-write", "read-only", "off"])
-def test_api_keys_are_out_of_reach(repo: Path, mode: str) -> None:
+@pytest.mark.parametrize("mode,kind", [("workspace-write", "found"), ("workspace-write", "landlock+namespaces"),
+                                       ("workspace-write", "landlock"), ("read-only", "found"), ("off", "found")])
+def test_api_keys_are_out_of_reach(repo: Path, mode: str, kind: str) -> None:
     """pith (a process whose exec environment holds the key) runs a command that looks for the key in its parent's,
     every visible process's and pith's own /proc/PID/environ; with sandbox off the same probe finds it."""
     env = {**os.environ, "ANTHROPIC_API_KEY": "sk-ant-leak-" + "k" * 20, "PYTHONPATH": str(Path(__file__).parent.parent)}
-    out = subprocess.run([sys.executable, "-c", PROBE_KEYS, str(repo), mode], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", PROBE_KEYS, str(repo), mode, kind], env=env, capture_output=True, text=True,
                          timeout=60).stdout
     counts = [line.strip() for line in out.splitlines()[1:] if line.strip().isdigit()]  # errors are not leaks
     if mode == "off":
