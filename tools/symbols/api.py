@@ -19,9 +19,9 @@ from .refs import find_references_text
 MAX_DEFINITIONS = 50
 
 
-def _index(ctx: ToolContext, name: str | None = None) -> SymbolIndex:
+def _index(ctx: ToolContext, name: str | None = None, one_file: bool = False) -> SymbolIndex:
     """The workspace's index when complete and fresh, else a lazy view holding the files that may define `name`."""
-    index = view(ctx.root, ctx.cache_dir)
+    index = view(ctx.root, ctx.cache_dir, one_file)
     if name and isinstance(index, LazyView):
         index.ensure(name)
     return index
@@ -57,7 +57,7 @@ class OutlineTool(Tool):
         check_regular(full, path)
         if language_for(full) is None:
             raise ToolError(f"{path}: no symbol support for this file type; use grep or read_lines")
-        index = _index(ctx)
+        index = _index(ctx, one_file=True)
         if index.refresh_file(rel_path) is None:
             raise ToolError(f"{path}: could not be indexed")
         return ToolResult(file_outline(index, rel_path), data={"path": rel_path})

@@ -99,12 +99,15 @@ class LazyView(SymbolIndex):
         return sorted(n.removeprefix("./") for n in names if language_for(n))
 
 
-def view(root: Path, cache_dir: Path | None = None) -> SymbolIndex:
+def view(root: Path, cache_dir: Path | None = None, one_file: bool = False) -> SymbolIndex:
     """The shared index when complete and fresh (refreshed in place for a few changed files), else a LazyView.
 
-    Never waits: while a background build holds the index, the lazy view answers.
+    Never waits: while a background build holds the index, the lazy view answers. `one_file`: the query
+    names its file, so an index not in memory yet is not read for it (tagging one file is cheaper).
     """
     base = get_index(root, cache_dir, refresh=False)
+    if one_file and not base._loaded:
+        return LazyView(base)
     if base.lock.acquire(blocking=False):
         try:
             if not base._loaded or (not base.complete and base.stored_elsewhere()):

@@ -173,7 +173,7 @@ def not_found(index: SymbolIndex, rel_path: str | None, dotted: str) -> str:
 def lookup(root: Path, symbol: str, cache_dir: Path | None = None) -> tuple[str, Sym, SymbolIndex]:
     """(relative path, symbol, index) for an address; ToolError when ambiguous or missing."""
     rel_path, dotted = split_address(root, symbol)
-    index = view(root, cache_dir)
+    index = view(root, cache_dir, one_file=rel_path is not None)
     if rel_path is None and isinstance(index, LazyView):
         index.ensure(dotted.rsplit(".", 1)[-1])
     found = find(index, rel_path, dotted)
