@@ -291,3 +291,29 @@ def test_seatbelt_profile_shape(repo: Path) -> None:
     assert argv[0] == "/usr/bin/sandbox-exec" and f"GIT={repo.resolve() / '.git'}" in argv
     wrapped = sandbox.wrap(["bash", "-c", "true"], "workspace-write", repo, "/tmp", Support("seatbelt"))
     assert wrapped[0] == "/usr/bin/sandbox-exec" and "--unconfined-ok" in wrapped and wrapped[-3:] == ["bash", "-c", "true"]
+
+
+@pytest.mark.parametrize("mode", ["workspace-write", "off"])
+def test_killing_pith_kills_the_command_and_its_orphans(repo: Path, mode: str) -> None:
+    marker = f"{os.getpid() % 1000}.{time.time_ns() % 10**6}"
+    script = ("import asyncio, sys; from pathlib import Path; from tools.base import ToolContext; "
+              "from tools.shell import RunTool; t = RunTool(); "
+              f"asyncio.run(t.run(t.parse({{'command': 'setsid sleep 7{marker} & nohup sleep 8{marker} & sleep 9{marker}'}}), "
+              f"ToolContext(root=Path(sys.argv[1]), extra={{'sandbox': '{mode}'}})))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    proc = subprocess.Popen([sys.executable, "-c", script, str(repo)], env=env)
+    from tests.test_safety import _running
+
+    def sleeps() -> list[str]:
+        return [c for c in _running(marker) if c.startswith("sleep ")]
+
+    deadline = time.monotonic() + 20
+    while len(sleeps()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(sleeps()) == 3
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while sleeps() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not sleeps()
