@@ -82,7 +82,8 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
             if partial:
                 from agent.loop import finish_call
 
-                finish_call(session, _result(call, partial[-1], True, {"interrupted": True}, start))
+                why = "stopped: " + (session.limit_hit or "interrupted by the user")
+                finish_call(session, _result(call, f"{why}; {partial[-1]}", True, {"interrupted": True}, start))
             raise
     except ToolError as exc:
         return _result(call, str(exc), True, {}, start)

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tools.base import Approval, Args, Tool, ToolContext, ToolError, ToolResult
-from tools.output import Capture, cap_output  # noqa: F401  (cap_output: re-exported for callers of tools.shell)
+from tools.output import Capture, cap_output, neutralize  # noqa: F401  (cap_output: re-exported)
 from tools.sandbox import DEFAULT_MODE, SandboxError, Support, normalize_mode, support, wrap
 from tools.sandbox.launch import NO_SANDBOX_EXIT
 
@@ -73,8 +73,8 @@ class RunTool(Tool):
         return Approval(kind="command", summary=args.command, pattern=command_pattern(args.command))
 
     def describe_call(self, args: dict) -> str:
-        """Label with the command."""
-        return f"run {str(args.get('command', ''))[:100]}"
+        """Label with the command (control characters made visible: the label reaches terminals)."""
+        return f"run {neutralize(str(args.get('command', ''))[:100])}"
 
     async def run(self, args: RunParams, ctx: ToolContext) -> ToolResult:
         """Execute (confined by the sandbox mode) and report exit code, duration and capped output."""
