@@ -78,3 +78,18 @@ def test_snapshot_replay_middle_step(snap_compare: Any) -> None:
 
     fixed = LoadedLog(path=Path("fixed.jsonl"), header={"pith_log": 1, "model": "scripted"}, events=demo_events())
     assert snap_compare(ReplayApp(fixed, frozen=True), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_long_log_jumps_render_only_the_recent_blocks() -> None:
+    golden = Path(__file__).parent / "golden" / "long_session.jsonl"
+    app = ReplayApp(read_log(golden), frozen=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")  # the side panel has the focus; its own Home/End must not win
+        conversation = app.query_one(Conversation)
+        assert app.step == len(app.stops) and conversation.hidden > 100 and len(conversation.blocks) < 80
+        assert "earlier items hidden" in str(conversation.hidden_line.render())
+        assert app.query_one("#plan").render()  # the panels still saw every event
+        await pilot.press("p")
+        assert app.step == len(app.stops) - 1 and conversation.blocks
+        await pilot.press("home")
+        assert app.step == 1 and conversation.hidden == 0

@@ -20,6 +20,8 @@ from agent.frontends.tui.widgets.panels import SidePanel, StatusBar
 STOPS = ("user_message", "assistant_message", "tool_call_finished", "file_edited", "context_compacted",
          "context_evicted", "error", "turn_ended", "session_finished")
 NARROW = 100
+WINDOW = 60  # a jump renders only this many events before the target as blocks (older ones only update the panels)
+BLOCKS_ONLY = ("user_message", "tool_call_started", "tool_call_finished", "file_edited")  # skipped when out of view
 
 
 def stop_points(events: list[Event]) -> list[int]:
@@ -36,10 +38,11 @@ class ReplayApp(App[int]):
     CSS_PATH = "pith.tcss"
     TITLE = "pith replay"
     BINDINGS = [
-        Binding("n,right,space", "step(1)", "Next"),
-        Binding("p,left", "step(-1)", "Previous"),
-        Binding("home,g", "first", "First"),
-        Binding("end,G", "last", "Last"),
+        # priority: a focused tool block's scroll container binds the same keys
+        Binding("n,right,space", "step(1)", "Next", priority=True),
+        Binding("p,left", "step(-1)", "Previous", priority=True),
+        Binding("home,g", "first", "First", priority=True),
+        Binding("end,G", "last", "Last", priority=True),
         Binding("ctrl+o", "toggle_tool", "Last tool"),
         Binding("ctrl+b", "toggle_side", "Panel"),
         Binding("pageup", "page(-1)", "Scroll up", show=False),
@@ -89,11 +92,19 @@ class ReplayApp(App[int]):
             self.view.status.set(context_tokens=0, cost=None, priced=False, evictions=0, compactions=0)
             self.view.past_cost.total = 0.0
             self.shown = 0
-        for event in self.events[self.shown:target]:
+        conversation = self.query_one(Conversation)
+        quiet_until = max(self.shown, target - WINDOW)
+        for index in range(self.shown, target):
+            conversation.muted = index < quiet_until
+            event = self.events[index]
+            if conversation.muted and event.type in BLOCKS_ONLY:
+                conversation.hidden += 1  # building widgets nobody will see is what made long jumps slow
+                continue
             try:
                 self.view.handle(event)
             except Exception as exc:  # an odd event must not end the replay
                 self.view.notice(f"could not show a {event.type} event: {exc}", "error")
+        conversation.muted = False
         self.shown = target
         self.query_one(Conversation).jump_to_latest()
         self._bar()

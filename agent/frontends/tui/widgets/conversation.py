@@ -34,6 +34,7 @@ class Conversation(VerticalScroll):
         self.hidden_line.display = False
         self.blocks: list[Widget] = []
         self._was_following = True
+        self.muted = False  # replay jumping far: older blocks are counted as hidden, never mounted
         # At least as tall as the view: short conversations stay at the top while the anchor holds the bottom.
         self.column = Vertical(self.hidden_line, id="column")
 
@@ -69,6 +70,10 @@ class Conversation(VerticalScroll):
 
     def add(self, block: Widget) -> Widget:
         """Mount a block at the end and keep to the cap (the anchor keeps it in view while following)."""
+        if self.muted:
+            self.hidden += 1
+            self._hidden_note()
+            return block
         self.blocks.append(block)
         self.column.mount(block)
         self._trim()
@@ -85,6 +90,10 @@ class Conversation(VerticalScroll):
         for widget in old:
             widget.remove()
         self.hidden += extra
+        self._hidden_note()
+
+    def _hidden_note(self) -> None:
+        """Say how many earlier items are not shown."""
         self.hidden_line.update(f"… {self.hidden} earlier items hidden (the session log has everything)")
         self.hidden_line.display = True
 
