@@ -29,7 +29,7 @@ MIN_EVICT = 60  # tool outputs smaller than this (tokens) stay: a stub would sav
 MAX_FAILURES = 3  # consecutive failed compactions before the circuit breaker opens
 TOOL_CHARS = 2000  # per tool output in the compaction transcript
 READ, WRITE = 0.1, 1.25  # prompt-cache prices relative to uncached input (Anthropic; OpenAI reads at 0.5)
-HORIZON = 10  # later requests a batch is assumed to save on (a typical remaining task length)
+HORIZON = 5  # later requests a batch must pay itself back within (conservative: tasks often end sooner)
 STUB_TOKENS = 20  # what a stub costs in place of an output
 
 

@@ -17,6 +17,8 @@ MAX_BREAKPOINTS = 4  # Anthropic's limit on cache_control blocks per request
 INSTRUCTIONS_SHARE = 0.1  # project instructions may take this share of the budget; the rest is cut with a notice
 OUTPUT_SHARE = 0.2  # one tool output may take this share of the budget; the middle of a longer one is cut
 MIN_WORK = 2000  # tokens a budget needs beyond the fixed prefix: the task and a few tool outputs
+BULKY_ARGS = {"write_file": ("content",), "replace_symbol": ("new_source",), "edit": ("old", "new")}
+BULKY_CHARS = 800  # an evicted edit's argument longer than this is stubbed too: the file holds it now
 
 
 def budget_problem(value: Any, fixed: int | None) -> str:
@@ -117,6 +119,10 @@ class ContextManager:
         out = []
         for message in history[self.compacted_upto:]:
             stub = self.evicted.get(message.get("tool_call_id", "")) if message.get("role") == "tool" else None
+            if message.get("role") == "assistant" and any(c.get("id") in self.evicted for c in message.get(
+                    "tool_calls") or []):
+                message = {**message, "tool_calls": [slim_call(c) if c.get("id") in self.evicted else c
+                                                     for c in message["tool_calls"]]}
             out.append({**message, "content": stub} if stub else message)
         return out
 
@@ -226,6 +232,26 @@ def cut_tokens(text: str, limit: int, what: str) -> str:
 # ---- what the history holds, for eviction ----
 
 
+def slim_call(call: dict[str, Any]) -> dict[str, Any]:
+    """An evicted edit call with its bulky text arguments stubbed (valid JSON; unchanged when nothing is bulky)."""
+    import json
+
+    fn = call.get("function") or {}
+    names = BULKY_ARGS.get(fn.get("name", ""), ())
+    raw = fn.get("arguments") or ""
+    if not names or len(raw) <= BULKY_CHARS:
+        return call
+    try:
+        args = json.loads(raw)
+    except ValueError:
+        return call
+    if not isinstance(args, dict):
+        return call
+    slim = {k: (f"[{v.count(chr(10)) + 1} lines, written to the file]" if k in names and isinstance(v, str)
+                and len(v) > BULKY_CHARS else v) for k, v in args.items()}
+    return {**call, "function": {**fn, "arguments": json.dumps(slim)}} if slim != args else call
+
+
 def call_index(history: list[dict[str, Any]], start: int) -> dict[str, dict[str, Any]]:
     """call_id -> {name, args, turn (assistant index), index (tool message index), tokens} from `start` on."""
     import json
@@ -242,12 +268,14 @@ def call_index(history: list[dict[str, Any]], start: int) -> dict[str, dict[str,
                     args = json.loads(fn.get("arguments") or "{}")
                 except ValueError:
                     args = {}
+                bulky = count_text(fn.get("arguments") or "") if fn.get("name") in BULKY_ARGS else 0
                 calls[call["id"]] = {"name": fn.get("name", ""), "args": args if isinstance(args, dict) else {},
-                                     "turn": i}
+                                     "turn": i, "bulky": bulky if bulky * 4 > BULKY_CHARS else 0}
         elif message.get("role") == "tool" and message.get("tool_call_id") in calls:
             info = calls[message["tool_call_id"]]
             text = str(message.get("content") or "")
-            info.update(index=i, tokens=count_text(text), turn=info.get("turn", turn), error=text.startswith("error"))
+            info.update(index=i, tokens=count_text(text) + info.get("bulky", 0), turn=info.get("turn", turn),
+                        error=text.startswith("error"))
     return {cid: info for cid, info in calls.items() if "index" in info}
 
 

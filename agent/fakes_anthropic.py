@@ -243,8 +243,8 @@ def _events(step: Step, body: dict[str, Any], usage: dict[str, int]) -> list[dic
         if block["type"] == "text":
             events.append({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}})
             text = block["text"]
-            events += [{"type": "content_block_delta", "index": i, "delta": {"type": "text_delta", "text": text[j:j + 16]}}
-                       for j in range(0, len(text), 16)]
+            events += [{"type": "content_block_delta", "index": i,
+                        "delta": {"type": "text_delta", "text": text[j:j + 16]}} for j in range(0, len(text), 16)]
         else:
             events.append({"type": "content_block_start", "index": i,
                            "content_block": {**block, "input": {}}})

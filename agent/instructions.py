@@ -1,4 +1,4 @@
-"""Project instructions: AGENTS.md / CLAUDE.md with `@path` imports resolved the way Claude Code does, each text once."""
+"""Project instructions: AGENTS.md / CLAUDE.md, `@path` imports resolved as Claude Code does, each text once."""
 from __future__ import annotations
 
 import re

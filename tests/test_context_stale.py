@@ -34,7 +34,8 @@ def run(root: Path, turns: list[dict[str, Any]], **settings: Any) -> tuple[Any, 
 
 
 def test_rerun_and_retried_outputs_go_in_one_early_batch(tmp_path: Path) -> None:
-    check = ("import a\nif a.f() != 3:\n    print('\\n'.join(f'FAILED case {i}: expected 3, got 1' for i in range(150)))\n"
+    check = ("import a\nif a.f() != 3:\n"
+             "    print('\\n'.join(f'FAILED case {i}: expected 3, got 1' for i in range(150)))\n"
              "    raise SystemExit(1)\nprint('1 passed')\n")
     root = make_repo(tmp_path / "r", {"a.py": "def f():\n    return 1\n" + "# filler line\n" * 40, "check.py": check})
     turns = [step(0, ("run", {"command": "python3 check.py"})),
@@ -87,3 +88,19 @@ def test_default_budget_is_32k_for_a_large_window(tmp_path: Path) -> None:
     session.settings.context_budget = "full"
     session.context.budget = 0
     assert attach(session).budget == 200000 - 4096 - 10000
+
+
+def test_an_evicted_write_drops_its_content_from_the_view(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"x.txt": "x\n"})
+    body = "".join(f"def check_{k}(view):\n    return len(view) > {k}  # invariant {k}\n" for k in range(120))
+    reads = [step(k + 1, ("run", {"command": f"seq 1 {300 + k}"})) for k in range(6)]
+    turns = [step(0, ("write_file", {"path": "gen.py", "content": body})), *reads,
+             step(9, ("finish", {"summary": "d"}))]
+    session, events = run(root, turns, context_budget=7000, keep_turns=2)
+    assert any("s0c0" in e["call_ids"] for e in events if e["type"] == "context_evicted")
+    last = json.dumps(session.model.requests[-1])
+    assert "invariant 7" not in last and "lines, written to the file" in last
+    assert "invariant 7" in json.dumps(session.history)  # the history (and the log) keep it
+    args = json.loads(next(c["function"]["arguments"] for m in session.model.requests[-1] if m.get("tool_calls")
+                           for c in m["tool_calls"] if c["id"] == "s0c0"))
+    assert args["path"] == "gen.py" and args["content"].startswith("[241 lines")

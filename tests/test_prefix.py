@@ -13,7 +13,8 @@ from tools.base import ToolContext
 
 REQUIRED = {"plan": ["steps"], "grep": ["pattern"], "outline": ["path"], "read_symbol": ["symbol"],
             "find_definitions": ["name"], "find_references": ["name"], "read_lines": ["path"],
-            "edit": ["path", "old", "new"], "replace_symbol": ["symbol", "new_source"], "write_file": ["path", "content"],
+            "edit": ["path", "old", "new"], "replace_symbol": ["symbol", "new_source"],
+            "write_file": ["path", "content"],
             "run": ["command"], "note": ["text"], "compact": [], "finish": ["summary"]}
 
 
