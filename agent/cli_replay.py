@@ -151,6 +151,9 @@ def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_
         _fail(missing_key(settings))
     try:
         session = load_session(path, {"interactive": False}, settings=settings, root=root)
+        from agent.runner import load_backend
+
+        load_backend(settings)  # before the turn: --timeout measures the work, not the import
     except (LogError, UsageError) as exc:
         _fail(str(exc))
     # Limits count the new work: the restored totals are the starting point.

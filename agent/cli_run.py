@@ -39,10 +39,11 @@ def _run(settings: Settings, task: str, root: Path, head: str | None, session_di
     """Build the session (the heavy imports happen here) and run it headless."""
     from agent.frontends.headless import exit_code, run_headless
     from agent.log import LogError
-    from agent.runner import UsageError, build_session
+    from agent.runner import UsageError, build_session, load_backend
 
     try:
         session = build_session(settings, root, head, session_dir or default_session_dir(), task)
+        load_backend(settings)  # before the turn: --timeout measures the work, not the import
     except UsageError as exc:
         print(f"pith: {exc}", file=sys.stderr)
         return 2

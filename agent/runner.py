@@ -58,17 +58,22 @@ def make_model(settings: Settings, on_retry: Any = None) -> Model:
     return model
 
 
-def warm_up(settings: Settings) -> None:
-    """Import litellm in a background thread, so the first request need not wait ~4 s for it (the TUI stays usable)."""
+def load_backend(settings: Settings) -> None:
+    """Import litellm now (~4 s) unless the model is scripted: headless runs do it before the clock starts."""
     if settings.model.startswith("scripted:"):
         return
+    from agent.backends.litellm_backend import load_litellm
+
+    load_litellm()
+
+
+def warm_up(settings: Settings) -> None:
+    """Import litellm in a background thread, so the first request need not wait for it (the TUI stays usable)."""
 
     def load() -> None:
         """The import itself; a failure surfaces later, on the first request, with a clear message."""
         try:
-            from agent.backends.litellm_backend import load_litellm
-
-            load_litellm()
+            load_backend(settings)
         except Exception:
             pass
 
