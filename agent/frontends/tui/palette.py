@@ -31,6 +31,7 @@ def slash_commands(app: PithApp) -> list[tuple[str, str]]:
 def _run(app: PithApp, name: str) -> Callable[[], None]:
     """A callback that runs `/name`, or types `/name ` into the composer when it needs an argument."""
     def go() -> None:
+        """Run it now, or let the user finish it."""
         from agent.frontends.tui.commands import run_command
         from agent.frontends.tui.widgets.composer import Composer
 
