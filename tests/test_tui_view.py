@@ -166,6 +166,7 @@ async def test_running_command_shows_live_tail_and_a_ticking_timer() -> None:
         for i in range(30):
             app.on_session_event(CommandOutput(call_id="r1", text=f"test line {i}\n"))
         app.on_session_event(CommandOutput(call_id="r1", text="progress 10%\rprogress 90%"))
+        assert blocks(app, ToolBlock)[0].live_dirty  # drawn in batches by the 50 ms flush, not once per event
         await pilot.pause(1.6)
         block = blocks(app, ToolBlock)[0]
         live = str(block.live.render())

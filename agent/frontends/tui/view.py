@@ -101,10 +101,14 @@ class EventView:
         self.side.chart.record(event, context_budget(self.context))
 
     def flush(self) -> None:
-        """Render streamed text queued since the last flush."""
+        """Render streamed text and command output queued since the last flush."""
         if self.current is not None and self.current._pending:
             self.current.flush()
             self.conversation.follow()
+        for block in self.tools.values():
+            if block.live_dirty:
+                block.show_output()
+                self.conversation.follow()
 
     def notice(self, text: str, level: str = "info") -> None:
         """Add a one-line notice."""
@@ -161,8 +165,7 @@ class EventView:
     def _on_command_output(self, e: CommandOutput) -> None:
         block = self.tools.get(e.call_id)
         if block is not None:
-            block.add_output(e.text)
-            self.conversation.follow()
+            block.add_output(e.text)  # drawn by the next flush: a chatty command must not starve the keyboard
 
     def _on_tool_call_finished(self, e: ToolCallFinished) -> None:
         block = self.tools.pop(e.call_id, None)

@@ -93,6 +93,7 @@ class ToolBlock(Collapsible):
         self.live = Static("", classes="tool-live", markup=False)
         self.live.display = False
         self.live_text = ""
+        self.live_dirty = False
         super().__init__(self.output, title=self._headline("running", None), collapsed=True, classes="block tool")
         self.status = "running"
 
@@ -102,10 +103,17 @@ class ToolBlock(Collapsible):
         yield self.live
 
     def add_output(self, text: str) -> None:
-        """Append live output from the running command and show its last lines."""
+        """Append live output from the running command; `show_output` draws it (batched, like streamed text)."""
         if self.status != "running" or not text:
             return
         self.live_text = (self.live_text + text.replace("\r\n", "\n"))[-LIVE_CHARS:]
+        self.live_dirty = True
+
+    def show_output(self) -> None:
+        """Draw the last lines of the live output, if any arrived since the last call."""
+        if not self.live_dirty or self.status != "running":
+            return
+        self.live_dirty = False
         lines = self.live_text.rstrip("\n").split("\n")
         # progress bars redraw their line with \r: show the last state of each line
         # at most a third of the screen, so the title (and its timer) stays in view on small terminals
