@@ -25,15 +25,15 @@ AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
 START = r"(?:(?<=\\n)|(?<=\\t)|\b)"  # a word start, also right after an escaped newline in JSON text
 AWS_SECRET = re.compile(r"(?:(?<=\\n)|(?<![A-Za-z0-9/+]))[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 PEM = re.compile(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(.*?)(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S)
-URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@\"'<>]+:)([^/\s@\"'<>]+)(@)")
+URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^/\s:@\"'<>]+:)([^/\s@\"'<>]+)(@)")
 # NAME=value in env files and shells (upper-case name, no spaces around '=')
-ENV_ASSIGN = re.compile(START + r"([A-Z][A-Z0-9_]*" + SECRET_WORDS + r"[A-Z0-9_]*)=(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)")
+ENV_ASSIGN = re.compile(START + r"([A-Z][A-Z0-9_]{0,40}?" + SECRET_WORDS + r"[A-Z0-9_]{0,40})=(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)")
 # "name": "value", name = "value", name: 'value' (any case; the value quoted)
 QUOTED_ASSIGN = re.compile(
-    r"(?i)([\w.\-]*" + SECRET_WORDS + r"[\w.\-]*)([\"']?\s*[:=]\s*)([\"'])([^\"'\n]{4,})\3"
+    r"(?i)(?<![\w.\-])([\w.\-]{0,40}?" + SECRET_WORDS + r"[\w.\-]{0,40})([\"']?[ \t]*[:=][ \t]*)([\"'])([^\"'\n]{4,})\3"
 )
 # name: value (YAML / INI / headers), unquoted, to the end of the line
-PLAIN_ASSIGN = re.compile(r"(?im)^(\s*[\w.\-]*" + SECRET_WORDS + r"[\w.\-]*\s*[:=][ \t]*)([^\s\"'#][^\n]*)$")
+PLAIN_ASSIGN = re.compile(r"(?im)^([ \t]*[\w.\-]{0,40}?" + SECRET_WORDS + r"[\w.\-]{0,40}[ \t]*[:=][ \t]*)([^\s\"'#][^\n]*)$")
 NOT_A_VALUE = re.compile(
     r"(?i)^(\d+|true|false|none|null|yes|no|\[REDACTED\]|\$.*|\{.*|<.*>|.*[(\[].*|[a-z_]\w*(\.[a-z_]\w*)+)$"
 )

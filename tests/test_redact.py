@@ -149,3 +149,17 @@ async def test_tui_shows_masks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         shown = "\n".join(str(getattr(b, "output", b).render()) for b in blocks(app))
         assert GH not in shown and MASK in shown
         assert any(GH in str(m.get("content")) for m in app.session.history)  # the model's view is unchanged
+
+
+@pytest.mark.parametrize("text", [
+    "QUJD" * 50_000 + " key",  # one 200 KB base64 word: unbounded name patterns were quadratic here
+    "a" * 100_000 + "token" + "b" * 100_000 + "=x",
+    "https://" + "a" * 200_000,
+    "-----BEGIN PRIVATE KEY-----" + "x" * 200_000,
+])
+def test_redaction_is_linear_on_huge_outputs(text: str) -> None:
+    import time
+
+    start = time.monotonic()
+    Redactor().redact(text)
+    assert time.monotonic() - start < 3.0
