@@ -131,6 +131,7 @@ class TextRenderer:
         files = ", ".join(e.files_changed) or "none"
         verified = "verified" if e.verified else "not verified"
         self._w(
-            f"steps {e.steps} · tokens in {e.input_tokens} (cached {e.cached_tokens}) out {e.output_tokens} · "
+            f"steps {e.steps} · tokens in {e.input_tokens} (cache read {e.cache_read_tokens or e.cached_tokens}, "
+            f"written {e.cache_write_tokens}) out {e.output_tokens} · "
             f"cost {format_cost(e.cost)} · files changed: {files} · {verified}", "dim",
         )
