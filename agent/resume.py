@@ -96,7 +96,7 @@ def settings_for(loaded: LoadedLog, overrides: dict[str, Any] | None) -> Any:
 # What a session's shape keeps from its log (its view and limits), checked by type; nothing that widens what runs
 # or where keys go: model, api_base, approve, allow/deny, sandbox and pass_env always come from today's settings.
 SHAPE: dict[str, tuple[type, ...]] = {
-    "plan": (bool,), "keep_turns": (int,), "context_budget": (int,), "context_window": (int,),
+    "plan": (bool,), "keep_turns": (int,), "context_budget": (int, str), "context_window": (int,),
     "output_reserve": (int,), "syntax_gate": (str,), "command_timeout": (int, float),
 }
 
