@@ -175,3 +175,17 @@ def test_tui_reads_the_config_files(repo: Path, tmp_path: Path, monkeypatch: pyt
     assert launch_tui(Settings(interactive=True, approve="ask"), tmp_path / "s", None, False, None, set()) == 2
     assert time.perf_counter() - start < 2.0
     assert "no API key for mistral/mistral-large-latest: set MISTRAL_API_KEY" in capsys.readouterr().err
+
+
+def test_tui_session_shows_the_trust_notice_once(repo: Path, tmp_path: Path) -> None:
+    from agent.backends.scripted import ScriptedModel
+    from agent.frontends.tui.launch import Launch
+    from agent.log import read_log
+
+    launch = Launch(settings=Settings(model="scripted:x"), root=repo, session_dir=tmp_path / "logs",
+                    model_factory=lambda s: ScriptedModel([]), notices=["this repository's pith config is not trusted"])
+    first, second = launch.new_session(), launch.new_session()
+    for session in (first, second):
+        session.log.close()
+    texts = [[e.text for e in read_log(s.log.path).events if e.type == "notice"] for s in (first, second)]
+    assert texts == [["this repository's pith config is not trusted"], []]
