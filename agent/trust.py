@@ -58,8 +58,15 @@ def key(root: Path) -> str:
 
 
 def status(root: Path, store: Path | None = None) -> str:
-    """TRUSTED, CHANGED (trusted, but its config changed since) or UNTRUSTED."""
-    entry = _load(store or store_path()).get(key(root))
+    """TRUSTED, CHANGED (trusted, but its config changed since) or UNTRUSTED.
+
+    A checkout made by `pith batch` names its source in PITH_TRUST_AS (the user's environment, which a repository
+    cannot set): it shares the source's trust when its config is exactly the one the user trusted there."""
+    data = _load(store or store_path())
+    entry = data.get(key(root))
+    if entry is None and os.environ.get("PITH_TRUST_AS"):
+        source = data.get(key(Path(os.environ["PITH_TRUST_AS"])))
+        return TRUSTED if source is not None and source.get("hash") == config_hash(root) else UNTRUSTED
     if entry is None:
         return UNTRUSTED
     return TRUSTED if entry.get("hash") == config_hash(root) else CHANGED

@@ -107,3 +107,15 @@ def test_repo_cannot_switch_provider_to_reach_its_server(tmp_path: Path, home: P
         result = run_in(repo)  # the default model is anthropic's, and there is no anthropic key
         assert result.exit_code == 2 and "no API key for anthropic/claude-sonnet-4-5" in result.output
         assert evil.requests == []
+
+
+def test_batch_checkout_shares_its_sources_trust(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = tmp_path / "trusted.json"
+    source = make_repo(tmp_path / "src", {".pith.toml": 'approve = "auto"\n'})
+    checkout = make_repo(tmp_path / "work" / "t1", {".pith.toml": 'approve = "auto"\n'})
+    trust.trust(source, store)
+    assert trust.status(checkout, store) == trust.UNTRUSTED
+    monkeypatch.setenv("PITH_TRUST_AS", str(source))
+    assert trust.status(checkout, store) == trust.TRUSTED
+    (checkout / ".pith.toml").write_text('approve = "auto"\nallow = ["run:*"]\n')  # the task changed it
+    assert trust.status(checkout, store) == trust.UNTRUSTED

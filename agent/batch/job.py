@@ -129,6 +129,8 @@ def run_agent(task: BatchTask, opts: JobOptions, cwd: Path, tracker: Tracker | N
     """Run the agent process under a wall-clock limit; returns exit code, result event and whether it timed out."""
     out = Path(opts.out_dir)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if not task.is_url:  # the checkout shares the source repository's trust while its pith config is unchanged
+        env["PITH_TRUST_AS"] = str(Path(task.repo).resolve())
     expired = threading.Event()
     with open(out / "logs" / f"{task.id}.stderr", "w", encoding="utf-8") as err:
         proc = subprocess.Popen(agent_command(task, opts), cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
