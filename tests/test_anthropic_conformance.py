@@ -120,3 +120,28 @@ def test_fake_server_refuses_what_anthropic_refuses(tmp_path: Path) -> None:
             reply = httpx.post(fake.base_url + "/v1/messages", json=body, headers=headers if given is None else given)
             assert reply.status_code == 400 and why in reply.json()["error"]["message"], why
         assert httpx.post(fake.base_url + "/v1/v1/messages", json=good, headers=headers).status_code == 404
+
+
+def test_openai_cached_input_is_priced_as_openai_prices_it(demo_repo: Path) -> None:
+    import asyncio
+    import io
+
+    from agent.backends.litellm_backend import LiteLLMModel, load_litellm
+    from agent.config import Settings
+    from agent.fakes import FakeOpenAIServer
+    from agent.frontends.headless import run_headless
+    from agent.runner import build_session
+
+    usage = {"prompt_tokens": 1500, "completion_tokens": 5, "total_tokens": 1505,
+             "prompt_tokens_details": {"cached_tokens": 1200}}
+    calls = [{"id": "c0", "type": "function", "function": {"name": "finish", "arguments": '{"summary": "ok"}'}}]
+    with FakeOpenAIServer([{"content": "", "tool_calls": calls, "usage": usage}]) as fake:
+        model = LiteLLMModel("openai/gpt-4o", api_base=fake.base_url, api_key="k", retries=0)
+        session = build_session(Settings(model="openai/gpt-4o", approve="auto", plan=False), demo_repo, None, None,
+                                "t", model=model)
+        result = asyncio.run(run_headless(session, "t", json_mode=True, out=io.StringIO()))
+    price = load_litellm().model_cost["gpt-4o"]
+    expected = (300 * price["input_cost_per_token"] + 1200 * price["cache_read_input_token_cost"]
+                + 5 * price["output_cost_per_token"])
+    assert price["cache_read_input_token_cost"] == price["input_cost_per_token"] / 2
+    assert result.cost == pytest.approx(expected) and result.cache_read_tokens == 1200
