@@ -275,10 +275,13 @@ def test_settings_modes_and_old_values() -> None:
 def test_bad_sandbox_flag_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from agent.cli import app
+    from agent.cli import app, register_all
 
-    result = CliRunner().invoke(app, ["tool", "run", '{"command": "true"}', "--sandbox", "strict"])
-    assert result.exit_code == 2 and "sandbox must be one of" in result.output
+    register_all()
+    for args in (["tool", "run", '{"command": "true"}', "--sandbox", "strict"], ["tui", "--sandbox", "strict"],
+                 ["run", "--sandbox", "strict", "-m", "scripted:/nonexistent", "task"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2 and "sandbox must be one of" in result.output, args
 
 
 def test_seatbelt_profile_shape(repo: Path) -> None:
