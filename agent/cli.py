@@ -83,6 +83,7 @@ def run(
     context_budget: Annotated[Optional[str], typer.Option("--context-budget", help="the model's working budget: N tokens, or `full` for the whole window (default 32000)")] = None,
     commit: Annotated[bool, typer.Option("--commit", help="commit the session's changes at the end")] = False,
     sandbox: SandboxOpt = "workspace-write",
+    network: Annotated[bool, typer.Option("--network", help="let sandboxed commands use the network (blocked by default)")] = False,
     tool_protocol: Annotated[str, typer.Option("--tool-protocol", help="native | text | auto: how tools reach the model (auto: native, text if the server refuses)")] = "auto",
     no_stream: Annotated[bool, typer.Option("--no-stream", help="ask for whole replies (llama.cpp cannot stream with tools)")] = False,
 ) -> None:
@@ -100,7 +101,7 @@ def run(
     if tool_protocol not in ("native", "text", "auto"):
         fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
-                        timeout=timeout, plan=not no_plan, context_budget=parse_budget(context_budget), commit=commit, sandbox=sandbox,
+                        timeout=timeout, plan=not no_plan, context_budget=parse_budget(context_budget), commit=commit, sandbox=sandbox, network=network,
                         tool_protocol=tool_protocol, stream=not no_stream)
     raise typer.Exit(execute(settings, text, session_dir, json_out, explicit_params(ctx)))
 

@@ -28,6 +28,7 @@ def tui(
     cont: Annotated[bool, typer.Option("--continue", "-c", help="continue the latest session of this repository")] = False,
     resume: Annotated[Optional[str], typer.Option("--resume", help="resume the session with this id (or log path)")] = None,
     sandbox: Annotated[str, typer.Option("--sandbox", metavar="MODE", help="workspace-write (default) | read-only | off")] = "workspace-write",
+    network: Annotated[bool, typer.Option("--network", help="let sandboxed commands use the network")] = False,
 ) -> None:
     """Open the terminal UI in the current repository."""
     if ctx is not None and ctx.invoked_subcommand is None and ctx.command.name != "tui":
@@ -36,14 +37,14 @@ def tui(
         env_dir = os.environ.get("PITH_SESSION_DIR")
         task, approve, no_plan, max_steps, cont, resume = None, "ask", False, 50, False, None
         session_dir = Path(env_dir) if env_dir else None
-        sandbox = "workspace-write"
+        sandbox, network = "workspace-write", False
     from agent.cli import check_sandbox
     from agent.config import Settings
 
     sandbox = check_sandbox(sandbox)
 
     settings = Settings(model=model, api_base=api_base, approve=approve, interactive=True, plan=not no_plan,
-                        max_steps=max_steps, sandbox=sandbox)
+                        max_steps=max_steps, sandbox=sandbox, network=network)
     raise typer.Exit(launch_tui(settings, session_dir, task, cont, resume, _explicit(ctx)))
 
 

@@ -33,6 +33,7 @@ class Settings:
     deny: list[str] = field(default_factory=list)
     commit: bool = False
     sandbox: str = "workspace-write"  # workspace-write | read-only | off (old logs/configs: true / false)
+    network: bool = False  # sandboxed commands may use the network (--network); off by default
     pass_env: list[str] = field(default_factory=list)
 
     def apply(self, config: dict[str, Any], explicit: set[str]) -> None:

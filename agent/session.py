@@ -72,8 +72,8 @@ class Session:
         self.totals = Totals()
         self.tool_ctx = ToolContext(
             root=root, default_timeout=settings.command_timeout, syntax_gate=settings.syntax_gate,
-            extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "pass_env": tuple(settings.pass_env),
-                   "on_progress": self._index_progress},
+            extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "network": settings.network,
+                   "pass_env": tuple(settings.pass_env), "on_progress": self._index_progress},
         )
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._approvals: dict[str, asyncio.Future[ResolveApproval]] = {}

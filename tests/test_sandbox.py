@@ -66,7 +66,8 @@ def test_writes_only_in_the_repo_and_tmpdir(repo: Path, kind: str) -> None:
     assert data["exit_code"] == 0 and not (repo / ".git" / "x").exists() and not (repo.parent / "sib" / "x").exists()
 
 
-def test_no_network_by_default(repo: Path, kind: str) -> None:
+@pytest.mark.parametrize("network", [False, True])
+def test_network_only_when_allowed(repo: Path, kind: str, network: bool) -> None:
     import socket
 
     server = socket.socket()
@@ -74,10 +75,11 @@ def test_no_network_by_default(repo: Path, kind: str) -> None:
     server.listen(1)
     port = server.getsockname()[1]
     try:
-        text, _ = run(repo, f"(exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && echo connected || echo refused")
+        text, _ = run(repo, f"(exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && echo connected || echo refused",
+                      network=network)
     finally:
         server.close()
-    assert "refused" in text and "connected" not in text
+    assert ("connected" if network else "refused") in text, text
 
 
 def test_read_only_mode(repo: Path) -> None:

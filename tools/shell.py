@@ -116,7 +116,7 @@ async def launched(command: str, mode: str, ctx: ToolContext
     env = scrubbed_env(ctx.shell_env, ctx.extra.get("pass_env", ()))
     if tmp:  # caches (go, pip, ...) go to the command's temp dir: HOME is read-only in the sandbox
         env.update(TMPDIR=tmp, XDG_CACHE_HOME=os.path.join(tmp, "cache"))
-    argv = wrap(["bash", "-c", command], mode, Path(ctx.root), tmp, sup)
+    argv = wrap(["bash", "-c", command], mode, Path(ctx.root), tmp, sup, network=bool(ctx.extra.get("network")))
     try:
         proc = await asyncio.create_subprocess_exec(
             *argv, cwd=ctx.root, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,

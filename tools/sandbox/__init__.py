@@ -97,23 +97,24 @@ def launcher() -> list[str]:
     return [sys.executable, "-I", "-S", str(Path(__file__).with_name("launch.py"))]
 
 
-def wrap(argv: list[str], mode: str, root: Path, tmp: str, sup: Support, unconfined_ok: bool = False) -> list[str]:
+def wrap(argv: list[str], mode: str, root: Path, tmp: str, sup: Support, unconfined_ok: bool = False,
+         network: bool = False) -> list[str]:
     """The full command line: [bwrap | sandbox-exec ...] launcher [options] -- argv."""
-    inner = [*launcher(), "--mode", mode, "--root", str(root), "--tmp", tmp]
+    inner = [*launcher(), "--mode", mode, "--root", str(root), "--tmp", tmp, *(["--network"] if network else [])]
     if unconfined_ok or mode == "off" or not sup.confined:
         inner.append("--unconfined-ok")
     if mode == "off":
         return [*inner, "--", *argv]
     if sup.kind == "bwrap":
-        return [*bwrap_prefix(sup.bwrap, root, tmp), *inner, "--no-namespaces", "--unconfined-ok", "--", *argv]
+        return [*bwrap_prefix(sup.bwrap, root, tmp, network), *inner, "--no-namespaces", "--unconfined-ok", "--", *argv]
     if sup.kind == "seatbelt":
         from tools.sandbox.seatbelt import seatbelt_prefix
 
-        return [*seatbelt_prefix(mode, root, tmp), *inner, "--unconfined-ok", "--", *argv]
+        return [*seatbelt_prefix(mode, root, tmp, network), *inner, "--unconfined-ok", "--", *argv]
     return [*inner, "--", *argv]
 
 
-def bwrap_prefix(bwrap: str, root: Path, tmp: str) -> list[str]:
+def bwrap_prefix(bwrap: str, root: Path, tmp: str, network: bool = False) -> list[str]:
     """bubblewrap: the system read-only, the repo and temp dir writable, .git read-only, new PID/net/IPC namespaces."""
     jail = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
             "--bind", str(root), str(root)]
@@ -122,7 +123,8 @@ def bwrap_prefix(bwrap: str, root: Path, tmp: str) -> list[str]:
         jail += ["--ro-bind", str(git), str(git)]
     if tmp:
         jail += ["--bind", tmp, tmp]
-    return jail + ["--unshare-all", "--die-with-parent", "--new-session", "--chdir", str(root), "--"]
+    share = ["--share-net"] if network else []
+    return jail + ["--unshare-all", *share, "--die-with-parent", "--new-session", "--chdir", str(root), "--"]
 
 
 def notice(mode: str, sup: Support | None) -> str:

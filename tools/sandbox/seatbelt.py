@@ -28,8 +28,9 @@ def profile(mode: str) -> str:
     return PROFILE + (WORKSPACE if mode == "workspace-write" else "")
 
 
-def seatbelt_prefix(mode: str, root: Path, tmp: str) -> list[str]:
+def seatbelt_prefix(mode: str, root: Path, tmp: str, network: bool = False) -> list[str]:
     """`sandbox-exec -p PROFILE -D ROOT=... -D GIT=... -D TMP=...` (paths resolved: /tmp is /private/tmp)."""
     real = root.resolve()
-    return [SANDBOX_EXEC, "-p", profile(mode), "-D", f"ROOT={real}", "-D", f"GIT={real / '.git'}",
+    text = profile(mode) + ("(allow network*)\n" if network else "")
+    return [SANDBOX_EXEC, "-p", text, "-D", f"ROOT={real}", "-D", f"GIT={real / '.git'}",
             "-D", f"TMP={Path(tmp or '/private/tmp').resolve()}"]
