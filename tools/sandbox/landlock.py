@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
+import sys
 
 # x86_64, arm64 and most architectures share the generic syscall numbers for Landlock.
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446
@@ -54,7 +54,7 @@ def _syscall(number: int, *args: object) -> int:
 
 def abi() -> int:
     """The kernel's Landlock ABI version, 0 when unsupported or disabled."""
-    if platform.system() != "Linux":
+    if not sys.platform.startswith("linux"):
         return 0
     try:
         return _syscall(SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(CREATE_RULESET_VERSION))

@@ -6,13 +6,12 @@ it is told to stop (SIGTERM/SIGINT/SIGHUP), whatever the sandbox mode.
 """
 from __future__ import annotations
 
-import argparse
 import ctypes
-import json
 import os
 import signal
 import sys
 import time
+from types import SimpleNamespace
 
 if __package__ in (None, ""):  # run as a file (python -I -S .../launch.py: no site, fast): import the siblings
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -108,7 +107,7 @@ def writable_paths(mode: str, root: str, tmp: str) -> list[str]:
     return paths + DEVICES
 
 
-def confine_init(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
+def confine_init(opts: SimpleNamespace, in_ns: bool, abi: int) -> None:
     """In the child that will run (or be init for) the command: mounts, Landlock, no capabilities."""
     if in_ns:
         namespaces.die_with_parent()
@@ -127,7 +126,7 @@ def confine_init(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
     namespaces.drop_capabilities()
 
 
-def run(opts: argparse.Namespace) -> int:
+def run(opts: SimpleNamespace) -> int:
     """Confine (unless off), start the command, wait, then kill whatever it left behind."""
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -156,7 +155,7 @@ def run(opts: argparse.Namespace) -> int:
     return code
 
 
-def _child(opts: argparse.Namespace, in_ns: bool, abi: int) -> None:
+def _child(opts: SimpleNamespace, in_ns: bool, abi: int) -> None:
     """The forked child: confine, then exec the command (or, as PID 1 of the namespace, fork it and wait)."""
     try:
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # Python ignores these; an ignored signal survives exec
@@ -212,24 +211,41 @@ def probe(root: str) -> dict[str, object]:
     return report
 
 
-def parse(argv: list[str]) -> argparse.Namespace:
-    """Options, then `--`, then the command's argv."""
-    parser = argparse.ArgumentParser(prog="tools.sandbox.launch")
-    parser.add_argument("--mode", choices=["workspace-write", "read-only", "off"], default="workspace-write")
-    parser.add_argument("--root", default=os.getcwd())
-    parser.add_argument("--tmp", default="")
-    parser.add_argument("--network", action="store_true")
-    parser.add_argument("--no-namespaces", action="store_true")
-    parser.add_argument("--unconfined-ok", action="store_true")
-    parser.add_argument("--probe", action="store_true")
-    parser.add_argument("argv", nargs="*")
-    return parser.parse_args(argv)
+MODES = ("workspace-write", "read-only", "off")
+FLAGS = {"--network": "network", "--no-namespaces": "no_namespaces", "--unconfined-ok": "unconfined_ok",
+         "--probe": "probe"}
+VALUES = {"--mode": "mode", "--root": "root", "--tmp": "tmp"}
+
+
+def parse(argv: list[str]) -> SimpleNamespace:
+    """Options, then `--`, then the command's argv (no argparse: it doubles the start-up time)."""
+    opts = SimpleNamespace(mode="workspace-write", root=os.getcwd(), tmp="", argv=[],
+                           **{name: False for name in FLAGS.values()})
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            opts.argv = argv[i + 1:]
+            break
+        if arg in FLAGS:
+            setattr(opts, FLAGS[arg], True)
+        elif arg in VALUES and i + 1 < len(argv):
+            setattr(opts, VALUES[arg], argv[i + 1])
+            i += 1
+        else:
+            raise SystemExit(f"tools.sandbox.launch: unknown option {arg!r}")
+        i += 1
+    if opts.mode not in MODES:
+        raise SystemExit(f"tools.sandbox.launch: --mode must be one of {', '.join(MODES)}")
+    return opts
 
 
 def main() -> None:
     """Entry point."""
     opts = parse(sys.argv[1:])
     if opts.probe:
+        import json
+
         print(json.dumps(probe(opts.root)))
         return
     if not opts.argv:
