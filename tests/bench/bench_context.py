@@ -193,7 +193,7 @@ def run_mode(root: Path, turns: list[dict[str, Any]], mode: str, budget: int | s
     from agent.runner import build_session
 
     settings = Settings(model=MODEL, approve="auto", plan=False, max_steps=len(turns) + 5, context_budget=budget,
-                        keep_turns=3)
+                        keep_turns=2)
     model = ScriptedModel(turns, name=MODEL)
     session = build_session(settings, root, None, None, "bench", model=model)
     session.context.mode = mode
