@@ -197,6 +197,11 @@ def missing_key(settings: Settings) -> str:
 def find_root(start: Path) -> tuple[Path, str | None]:
     """(workspace root, git HEAD or None): the git top level when inside a repository."""
     try:
+        both = subprocess.run(["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=start, capture_output=True, text=True,
+                              timeout=10)
+        lines = both.stdout.split("\n")
+        if both.returncode == 0 and len(lines) >= 2:  # one process in the common case (a repo with commits)
+            return Path(lines[0]), lines[1].strip()
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, timeout=10)
         if top.returncode == 0:
             root = Path(top.stdout.strip())
