@@ -134,3 +134,22 @@ def test_same_size_rewrite_right_after_scan_is_seen(tmp_path: Path) -> None:
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same mtime tick
     assert index.refresh_file("a.py") is not None
     assert [s.name for s in index.symbols("a.py")] == ["bbb"]
+
+
+def test_name_table_is_updated_in_place_by_refresh_file(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    _write(root, "a.py", "def one():\n    pass\n\n\ndef two():\n    pass\n")
+    _write(root, "b.py", "def two():\n    pass\n")
+    index = SymbolIndex(root, tmp_path / "c")
+    index.refresh()
+    table = index.by_name()
+    path = _write(root, "a.py", "def three():\n    pass\n\n\ndef two():\n    pass\n\n\ndef two():\n    pass\n")
+    os.utime(path, ns=(5, 5))
+    index.refresh_file("a.py")
+    assert index.by_name() is table  # updated, not rebuilt
+    rebuilt = SymbolIndex(root, tmp_path / "c2")
+    rebuilt.refresh()
+    assert {k: sorted(v) for k, v in table.items()} == {k: sorted(v) for k, v in rebuilt.by_name().items()}
+    (root / "b.py").unlink()
+    index.refresh_file("b.py")
+    assert sorted(index.by_name()["two"]) == [("a.py", 1), ("a.py", 2)] and "one" not in index.by_name()

@@ -293,13 +293,24 @@ class SymbolIndex:
             if lang is None:
                 return None
             if self._changed(rel):
-                if not os.path.exists(os.path.join(self.root, rel)):
-                    self.files.pop(rel, None)
-                    self._by_name = None
-                    return None
-                self.files[rel] = scan_file(str(self.root), rel, lang)[1]
-                self._by_name = None
+                old = self.files.pop(rel, None)
+                if os.path.exists(os.path.join(self.root, rel)):
+                    self.files[rel] = scan_file(str(self.root), rel, lang)[1]
+                self._retable(rel, old, self.files.get(rel))
             return self.files.get(rel)
+
+    def _retable(self, rel: str, old: Entry | None, new: Entry | None) -> None:
+        """Update the name table for one re-tagged file in place (rebuilding it costs ~40 ms on django)."""
+        if self._by_name is None:
+            return
+        for t in (old[3] or ()) if old else ():
+            homes = [home for home in self._by_name.get(t[0], ()) if home[0] != rel]
+            if homes:
+                self._by_name[t[0]] = homes
+            else:
+                self._by_name.pop(t[0], None)
+        for i, t in enumerate((new[3] or ()) if new else ()):
+            self._by_name.setdefault(t[0], []).append((rel, i))
 
     def symbols(self, rel: str) -> list[Sym]:
         """Symbols of one indexed file (empty when skipped or unknown)."""

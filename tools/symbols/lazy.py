@@ -28,6 +28,9 @@ _CACHE: dict[str, dict[str, Entry]] = {}  # root -> files tagged by lazy lookups
 _CACHE_GUARD = threading.Lock()
 # id(shared index) -> (its background builder, progress hook, min_total): only sessions start builders
 _BUILDERS: dict[int, tuple[threading.Thread, Progress | None, int]] = {}
+_SAVES: dict[int, threading.Timer] = {}  # id(shared index) -> its pending store after edits
+EDIT_WAIT = 0.2  # seconds an edit waits for a store in progress (a build holds the index far longer)
+SAVE_DELAY = 1.0  # edits within this time are stored together
 
 
 class LazyView(SymbolIndex):
@@ -140,6 +143,7 @@ def start_background(root: Path, cache_dir: Path | None = None, on_progress: Pro
     def build() -> None:
         try:
             index.refresh(report)
+            index.by_name()  # the name table too, so that no lookup pays for it
         except Exception:  # a failed background build only means lookups stay lazy
             pass
         with _CACHE_GUARD:
@@ -152,18 +156,30 @@ def start_background(root: Path, cache_dir: Path | None = None, on_progress: Pro
 
 
 def note_edit(root: Path, cache_dir: Path | None, rel: str) -> None:
-    """Re-tag one edited file in a loaded index (a few ms) and store the index in the background.
+    """Re-tag one edited file in a loaded index (a few ms); the index is stored a moment later, once per burst.
 
     Skipped while a build holds the index: that build, or the next lookup's stat check, sees the change.
     """
     index = _INDEXES.get((os.path.realpath(root), str(cache_dir or "")))
-    if index is None or not index.complete or not index.lock.acquire(blocking=False):
+    if index is None or not index.complete or not index.lock.acquire(timeout=EDIT_WAIT):
         return
     try:
         index.refresh_file(rel)
     finally:
         index.lock.release()
-    threading.Thread(target=index.save, name="pith-symbol-save", daemon=True).start()
+    with _CACHE_GUARD:
+        if id(index) not in _SAVES:
+            timer = threading.Timer(SAVE_DELAY, _save_later, (index,))
+            timer.daemon = True
+            _SAVES[id(index)] = timer
+            timer.start()
+
+
+def _save_later(index: SymbolIndex) -> None:
+    """Store an index after a burst of edits (a timer thread)."""
+    with _CACHE_GUARD:
+        _SAVES.pop(id(index), None)
+    index.save()
 
 
 def _stop_builds() -> None:
