@@ -103,6 +103,8 @@ def wrap(argv: list[str], mode: str, root: Path, tmp: str, sup: Support, unconfi
     inner = [*launcher(), "--mode", mode, "--root", str(root), "--tmp", tmp, *(["--network"] if network else [])]
     if unconfined_ok or mode == "off" or not sup.confined:
         inner.append("--unconfined-ok")
+    if not sup.namespaces and sup.kind != "bwrap":  # the probe saw them fail (e.g. inside another sandbox)
+        inner.append("--no-namespaces")
     if mode == "off":
         return [*inner, "--", *argv]
     if sup.kind == "bwrap":
