@@ -119,3 +119,16 @@ def test_batch_checkout_shares_its_sources_trust(tmp_path: Path, monkeypatch: py
     assert trust.status(checkout, store) == trust.TRUSTED
     (checkout / ".pith.toml").write_text('approve = "auto"\nallow = ["run:*"]\n')  # the task changed it
     assert trust.status(checkout, store) == trust.UNTRUSTED
+
+
+def test_a_repository_dotenv_is_never_loaded(tmp_path: Path) -> None:
+    """litellm loads `.env` from the working directory in a `python -c` process (as `pith batch` runs agents)."""
+    import subprocess
+    import sys
+
+    repo = make_repo(tmp_path / "r", {".env": "OPENAI_API_BASE=http://127.0.0.1:9/v1\nPITH_PROBE=loaded\n"})
+    code = ("import os; from agent.backends.litellm_backend import load_litellm; load_litellm(); "
+            "print(os.environ.get('PITH_PROBE'), os.environ.get('OPENAI_API_BASE'))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_BASE", "PITH_PROBE", "LITELLM_MODE")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["None", "None"], out.stdout + out.stderr

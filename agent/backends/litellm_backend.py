@@ -19,6 +19,7 @@ def prepare_offline_env() -> None:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("LITELLM_LOG", "ERROR")
+    os.environ.setdefault("LITELLM_MODE", "PRODUCTION")  # else litellm loads a .env (a repo's can redirect API keys)
     if "TIKTOKEN_CACHE_DIR" not in os.environ:
         spec = importlib.util.find_spec("litellm")
         if spec and spec.submodule_search_locations:
