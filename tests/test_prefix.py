@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from agent.control import NoteTool, split_pointer
 from agent.registry import default_tools
 from agent.scratchpad import Scratchpad
@@ -93,3 +95,34 @@ def test_instructions_over_their_share_are_cut_with_a_notice(tmp_path: Path) -> 
     ctx.configure("scripted:x", Settings(context_budget=20000))
     assert count_text(ctx.instructions) <= 20000 * INSTRUCTIONS_SHARE + 40
     assert ctx.notices and "first 2000 tokens" in ctx.notices[0]
+
+
+def test_context_budget_setting_takes_a_number_or_full(tmp_path: Path) -> None:
+    from agent.settings_load import SettingsError, resolve_settings
+    from conftest import make_repo
+
+    repo = make_repo(tmp_path / "repo", {"a.py": "x = 1\n"})
+    user = tmp_path / "user.toml"
+    base = {"model": "anthropic/claude-sonnet-4-5", "approve": "auto", "max_steps": 50}
+    for text, expected in (('context_budget = "full"\n', "full"), ("context_budget = 60000\n", 60000)):
+        user.write_text(text)
+        got = resolve_settings(repo, dict(base), set(), user_file=user, trust_file=tmp_path / "t.json")
+        assert got.settings.context_budget == expected
+    user.write_text('context_budget = "lots"\n')
+    with pytest.raises(SettingsError, match="context_budget.*full"):
+        resolve_settings(repo, dict(base), set(), user_file=user, trust_file=tmp_path / "t.json")
+
+
+def test_too_small_budget_is_refused_with_the_real_prefix(tmp_path: Path) -> None:
+    from agent.backends.scripted import ScriptedModel
+    from agent.config import Settings
+    from agent.context import fixed_prefix_tokens
+    from agent.runner import UsageError, build_session
+
+    fixed = fixed_prefix_tokens(tmp_path)
+    assert 1000 < fixed < 1400  # tools (~990) + system prompt (~290), no instructions here
+    with pytest.raises(UsageError, match=f"at least {fixed + 2000} tokens: .* take {fixed} "):
+        build_session(Settings(model="scripted:x", context_budget=fixed + 100), tmp_path, None, None, "t",
+                      model=ScriptedModel([]))
+    build_session(Settings(model="scripted:x", context_budget=fixed + 2000), tmp_path, None, None, "t",
+                  model=ScriptedModel([]))
