@@ -219,7 +219,7 @@ class ContextEvicted(Event):
     call_ids: list[str]
     tokens_before: int
     tokens_after: int
-    reason: str = "age"  # age | reread | edited | budget
+    reason: str = "age"  # age | budget | reread | edited | rerun | retried (docs/context.md)
     stubs: dict[str, str] = field(default_factory=dict)
 
 
