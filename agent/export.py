@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.events import (
-    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished,
+    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, PlanUpdated,
+    SessionFinished,
     ShellRan, ToolCallFinished, ToolCallStarted, UserMessage,
 )
 from agent.log import LoadedLog
@@ -79,17 +80,23 @@ def _event_block(event: Event, started: dict[str, ToolCallStarted]) -> Block | N
     return None
 
 
+def _read(call: AssistantMessage | ModelUsage) -> int:
+    """Cache-read tokens of one model call (older logs have only `cached_tokens`)."""
+    return call.cache_read_tokens or getattr(call, "cached_tokens", 0)
+
+
 def _totals(events: list[Event], final: SessionFinished | None) -> list[tuple[str, str]]:
     """Status, steps, tokens, cost and files for the result section."""
     msgs = [e for e in events if isinstance(e, AssistantMessage)]
-    costs = [m.cost for m in msgs]
+    calls: list[AssistantMessage | ModelUsage] = [e for e in events if isinstance(e, (AssistantMessage, ModelUsage))]
+    costs = [m.cost for m in calls]  # summariser calls (ModelUsage) cost money too
     cost = None if not msgs or any(c is None for c in costs) else sum(c for c in costs if c is not None)
     files = list(dict.fromkeys(e.path for e in events if isinstance(e, FileEdited)))
     return [
         ("status", (final.status + (f" ({final.limit})" if final.limit else "")) if final else "running or cut off"),
         ("steps", str(len(msgs))),
-        ("tokens", f"in {sum(m.input_tokens for m in msgs)} (cached {sum(m.cached_tokens for m in msgs)}) "
-                   f"out {sum(m.output_tokens for m in msgs)}"),
+        ("tokens", f"in {sum(m.input_tokens for m in calls)} (cached {sum(_read(m) for m in calls)}) "
+                   f"out {sum(m.output_tokens for m in calls)}"),
         ("cost", _fmt_cost(cost)),
         ("files changed", ", ".join(files) or "none"),
         ("verified", "yes" if final and final.verified else "no"),
