@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from tools.languages import language_for
 from tools.paths import is_binary
@@ -152,6 +152,7 @@ class SymbolIndex:
         self._stored_at = -1  # mtime_ns of the stored file when last read or written
         self._scanned_once = False
         self.checked_at = -float("inf")  # when refresh() last compared the whole tree with the index
+        self._pool: Any = None  # the process pool of a build in progress
         self.cancel = threading.Event()  # set at exit: a background build stops after its running chunks
         self.lock = threading.RLock()
 
@@ -268,11 +269,13 @@ class SymbolIndex:
         import multiprocessing  # here, not at the top: a one-shot `pith tool` query never needs a pool
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        _stop_builds_at_exit()
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         items = sorted(items, key=lambda item: -_size(self.root, item[0]))  # big files first: better balance
         chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
         done = 0
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+        pool = self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+        try:
             futures = [pool.submit(scan_chunk, str(self.root), chunk) for chunk in chunks]
             for fut in as_completed(futures):
                 for rel, entry in fut.result():
@@ -281,8 +284,10 @@ class SymbolIndex:
                 if on_progress:
                     on_progress(done, len(items))
                 if self.cancel.is_set():
-                    pool.shutdown(wait=False, cancel_futures=True)
                     return
+        finally:  # not `with`: its shutdown() would reset cancel_futures before the pool saw it
+            self._pool = None
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def refresh_file(self, rel: str) -> Entry | None:
         """Re-tag one file if it changed (cheap check before reading a symbol); None if not indexed."""
@@ -348,6 +353,30 @@ class SymbolIndex:
 
 _INDEXES: dict[tuple[str, str], SymbolIndex] = {}
 _GUARD = threading.Lock()
+_STOPPING: list[bool] = []  # whether the exit hook is registered
+
+
+def _stop_builds() -> None:
+    """At exit, stop background builds after their running chunks (their pool would be waited for)."""
+    for index in list(_INDEXES.values()):
+        index.cancel.set()
+        try:  # never raise here: the hooks after this one must still run
+            for proc in list((getattr(index._pool, "_processes", None) or {}).values()):
+                proc.terminate()  # its chunk is thrown away anyway; exit must not wait for it
+        except Exception:
+            pass
+
+
+def _stop_builds_at_exit() -> None:
+    """Register `_stop_builds` once, after concurrent.futures registered its own exit hook (those run last first)."""
+    with _GUARD:
+        if _STOPPING:
+            return
+        _STOPPING.append(True)
+    try:  # threading's exit hooks run before concurrent.futures waits for its pools (plain atexit runs after)
+        threading._register_atexit(_stop_builds)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        pass
 
 
 def get_index(root: Path, cache_dir: Path | None = None, on_progress: Progress | None = None,

@@ -180,15 +180,3 @@ def _save_later(index: SymbolIndex) -> None:
     with _CACHE_GUARD:
         _SAVES.pop(id(index), None)
     index.save()
-
-
-def _stop_builds() -> None:
-    """At exit, stop background builds after their running chunks (the process pool would be waited for)."""
-    for index in list(_INDEXES.values()):
-        index.cancel.set()
-
-
-try:  # runs before concurrent.futures joins its pools at interpreter exit (plain atexit runs after)
-    threading._register_atexit(_stop_builds)  # type: ignore[attr-defined]
-except (AttributeError, RuntimeError):
-    pass
