@@ -37,6 +37,10 @@ class TextRenderer:
         codes = {"dim": "2", "bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
         if self.color and style:
             text = f"\x1b[{codes[style]}m{text}\x1b[0m"
+        held = self._stream_redactor.flush()  # streamed text cut off (error, interrupt) is still shown
+        if held:
+            self.out.write(held + "\n")
+            self._streamed = False
         self.out.write(text + "\n")
         self.out.flush()
 
