@@ -40,7 +40,6 @@ class TextRenderer:
         held = self._stream_redactor.flush()  # streamed text cut off (error, interrupt) is still shown
         if held:
             self.out.write(held + "\n")
-            self._streamed = False
         self.out.write(text + "\n")
         self.out.flush()
 
