@@ -75,6 +75,7 @@ def call(root: Path, name: str, args: dict[str, Any]) -> str:
     ("edit", {"path": "docs/notes.txt", "old": "a", "new": "b"}),
     ("write_file", {"path": "docs/notes.txt", "content": "x\n"}),
     ("grep", {"pattern": "x", "path": "pipe.py"}),
+    ("read_symbol", {"symbol": "pipe.py:f"}),
 ])
 def test_fifo_is_refused_at_once(repo: Path, name: str, args: dict[str, Any]) -> None:
     before = tree_hash(repo)

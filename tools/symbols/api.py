@@ -83,6 +83,9 @@ class ReadSymbolTool(Tool):
 
     def _run(self, symbol: str, skeleton: bool, ctx: ToolContext) -> ToolResult:
         """Synchronous body of run."""
+        where = symbol.split(":", 1)[0].strip() if ":" in symbol else ""
+        if where:  # a FIFO or device named as the file: say so (the index never opens one)
+            check_regular(resolve(ctx.root, where), where)
         rel_path, sym, index = lookup(ctx.root, symbol, ctx.cache_dir)
         text, start, end = read_symbol_text(index, rel_path, sym, skeleton)
         region = {"path": rel_path, "start": start, "end": end}
