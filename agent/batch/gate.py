@@ -1,7 +1,7 @@
 """A shared rate-limit gate: one small file holding the time before which no new task may start.
 
-When any task's provider answers 429 (its `pith run --json` events carry a notice "rate_limit from provider;
-retry N/M in Xs"), the worker that sees it pushes the gate X seconds into the future; every worker waits at the
+When any task's provider answers 429 (its `pith run --json` events carry a notice "rate limited by the provider
+429; retry N/M in Xs"), the worker that sees it pushes the gate X seconds into the future; every worker waits at the
 gate before starting its next task. The file lives in the batch's output folder, so all workers on one machine
 (threads, processes, or local Ray workers) share it; on a cluster each node has its own unless that folder is on
 shared storage. Tasks already running are not paused: their own backoff (honouring Retry-After) handles them.
@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-RATE_NOTICE = re.compile(r"rate_limit\b.*?\bretry\b.*?\bin ([0-9]+(?:\.[0-9]+)?)s")
+# Matches the backend's retry notice: "rate limited by the provider 429; retry 1/4 in 1.1s" (older: "rate_limit ...").
+RATE_NOTICE = re.compile(r"rate[_ ]limit(?:ed)?\b.*?\bretry\b.*?\bin ([0-9]+(?:\.[0-9]+)?)s")
 MAX_HOLD = 600.0
 
 
