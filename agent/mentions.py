@@ -63,13 +63,13 @@ def find_mentions(root: Path, text: str) -> list[Mention]:
 
 def symbol_names(root: Path, path: str) -> list[tuple[str, str]]:
     """(qualified name, kind) of each symbol in a file, for `@path:Name` completion ([] if none or unsupported)."""
-    from tools.symbols.index import get_index
+    from tools.symbols.lazy import view
 
     try:
         full = resolve(root, path)
         if not full.is_file() or language_for(full) is None:
             return []
-        index = get_index(root, None, None, refresh=False)
+        index = view(root, None, one_file=True)  # never waits for a background index build
         rel_path = rel(root, full)
         if index.refresh_file(rel_path) is None:
             return []

@@ -11,7 +11,8 @@ from tools.base import ToolError
 from tools.languages import language_for, parser_for
 from tools.rg import rg_path
 
-from .index import MAX_BYTES, SymbolIndex
+from .index import SymbolIndex
+from .scan import MAX_BYTES
 from .tags import Sym, refine_language
 
 MAX_HITS = 60
