@@ -18,6 +18,7 @@ from pathlib import Path
 from tools.base import Approval, Args, Tool, ToolContext, ToolError, ToolResult
 from tools.output import Capture, cap_output, neutralize  # noqa: F401  (cap_output: re-exported)
 from tools.sandbox import DEFAULT_MODE, SandboxError, Support, normalize_mode, support, wrap
+from tools.sandbox import gitguard
 from tools.sandbox.launch import NO_SANDBOX_EXIT
 
 LIVE_INTERVAL = 0.25
@@ -86,10 +87,15 @@ class RunTool(Tool):
         except SandboxError as exc:
             raise ToolError(str(exc)) from None
         start = time.monotonic()
-        async with launched(args.command, mode, ctx) as (proc, capture, pump):
-            status = await watch(proc, capture, pump, timeout, ctx.extra.get("on_interrupted"), start)
+        kept = gitguard.snapshot(Path(ctx.root)) if _git_writable(mode, ctx.root) else None
+        try:
+            async with launched(args.command, mode, ctx) as (proc, capture, pump):
+                status = await watch(proc, capture, pump, timeout, ctx.extra.get("on_interrupted"), start)
+        finally:
+            undone = gitguard.restore(Path(ctx.root), kept)
         elapsed = time.monotonic() - start
-        text = capture.text()
+        text = capture.text() + (f"\n(.git/ is read-only for commands: the changes to {', '.join(undone)} were "
+                                 "undone)" if undone else "")
         if status == "timeout":
             return ToolResult(
                 f"timed out after {timeout:.0f}s; the process group was killed (with everything it started). Use a "
@@ -102,6 +108,14 @@ class RunTool(Tool):
         body = text if text.strip() else "(no output)"
         return ToolResult(f"exit code {code} ({elapsed:.1f}s)\n{body}",
                           data={"exit_code": code, "duration": elapsed, "sandbox": mode})
+
+
+def _git_writable(mode: str, root: Path | str) -> bool:
+    """Whether commands could write .git/ here (no mount namespace or sandbox profile keeps it read-only)."""
+    if mode == "off":
+        return False
+    found = support(root)
+    return not (found.kind in ("bwrap", "seatbelt") or found.namespaces)
 
 
 @asynccontextmanager

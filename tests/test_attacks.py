@@ -1,0 +1,88 @@
+"""Attacks that got past the sandbox or the policy once: each asserts the tree hashes of the repo and of a canary
+folder outside it."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_repo
+from tools import sandbox
+from tools.base import ToolContext
+from tools.sandbox import Support
+from tools.shell import RunTool
+
+
+def tree_hash(path: Path) -> str:
+    """Names, modes, link targets and contents of everything under `path` (never following symlinks)."""
+    digest = hashlib.sha256()
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            entry = Path(folder) / name
+            info = entry.lstat()
+            digest.update(f"{entry.relative_to(path)}:{info.st_mode:o}".encode())
+            if entry.is_symlink():
+                digest.update(os.readlink(entry).encode())
+            elif entry.is_file():
+                digest.update(entry.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Path, Path]:
+    """(repo, canary): a committed repo and a folder next to it that no command may touch."""
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    (canary / "f.txt").write_text("canary\n")
+    return make_repo(tmp_path / "repo", {"app.py": "x = 1\n", ".gitattributes": "*.py filter=evil\n"}), canary
+
+
+@pytest.fixture(params=["landlock", "landlock+namespaces"])
+def kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Landlock alone (no user namespaces, as on hosts that restrict them: .git cannot be mounted read-only) and
+    the full kernel path."""
+    found = sandbox.support()
+    namespaces = request.param != "landlock"
+    monkeypatch.setitem(sandbox._SUPPORT, "probe", Support(request.param, found.landlock, namespaces))
+    return request.param
+
+
+def run(repo: Path, command: str) -> str:
+    """The real `run` tool in the default sandbox mode."""
+    tool = RunTool()
+    args = tool.parse({"command": command, "timeout": 30})
+    return asyncio.run(tool.run(args, ToolContext(root=repo, extra={"sandbox": "workspace-write"}))).text
+
+
+GIT_CODE = [  # each makes git run `touch PWN` on the next status/add/commit, outside any sandbox
+    "python3 -c \"open('.g'+'it/config','a').write('[core]\\n\\tfsmonitor = touch PWN\\n')\"",
+    "python3 -c \"open('.g'+'it/config','a').write('[filter \\\"evil\\\"]\\n\\tclean = touch PWN; cat\\n')\"",
+    "printf '#!/bin/sh\\ntouch PWN\\n' > x.sh && chmod +x x.sh && cp x.sh .git/hooks/pre-commit",
+    "rm -rf .git/hooks && ln -s \"$PWD/hooks\" .git/hooks && mkdir hooks && printf '#!/bin/sh\\ntouch PWN\\n' "
+    "> hooks/pre-commit && chmod +x hooks/pre-commit",
+    "python3 -c \"open('.g'+'it/info/attributes','w').write('* filter=evil\\n')\" && "
+    "python3 -c \"open('.g'+'it/config','a').write('[filter \\\"evil\\\"]\\n\\tclean = touch PWN; cat\\n')\"",
+]
+
+
+@pytest.mark.parametrize("command", GIT_CODE)
+def test_git_config_and_hooks_cannot_plant_code(world: tuple[Path, Path], kind: str, command: str) -> None:
+    """.git/ is read-only where namespaces exist; with Landlock alone, the command's changes to the files that make
+    git run code (config, hooks, info/attributes) are undone when it ends, so pith's own git (checkpoints, --commit)
+    and the user's next commit run none of it."""
+    repo, canary = world
+    pwn = canary / "pwn"
+    before = tree_hash(canary), (repo / ".git" / "config").read_bytes()
+    run(repo, command.replace("PWN", str(pwn)))
+    (repo / "b.py").write_text("y = 2\n")
+    subprocess.run(["git", "add", "-A"], cwd=repo, capture_output=True)
+    subprocess.run(["git", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-qm", "m"], cwd=repo,
+                   capture_output=True)
+    assert not pwn.exists()
+    assert (tree_hash(canary), (repo / ".git" / "config").read_bytes()) == before
+    assert not list((repo / ".git" / "hooks").glob("pre-commit"))
