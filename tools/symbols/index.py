@@ -77,6 +77,13 @@ class SymbolIndex:
         except OSError:
             return -1
 
+    def stored_size(self) -> int:
+        """Size in bytes of the stored index file, 0 when there is none."""
+        try:
+            return os.stat(self.path).st_size
+        except OSError:
+            return 0
+
     def stored_elsewhere(self) -> bool:
         """Whether the stored file changed since this object read or wrote it (another process built it)."""
         return self._store_mtime() != self._stored_at
