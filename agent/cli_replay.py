@@ -138,9 +138,8 @@ def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_
             json_out: bool) -> int:
     """Rebuild the session with today's settings, run one more turn headless, return the exit code."""
     import asyncio
-    import json
 
-    from agent.frontends.headless import exit_code, run_headless
+    from agent.frontends.headless import exit_code, result_line, run_headless
     from agent.log import LogError
     from agent.resume import load_session
     from agent.runner import UsageError
@@ -162,7 +161,7 @@ def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_
     session.settings.max_cost = None if max_cost is None else spent + max_cost
     result = asyncio.run(run_headless(session, text, json_mode=json_out, resumed=True))
     if json_out:
-        print(json.dumps({"type": "result", **{k: v for k, v in result.to_dict().items() if k != "type"}}), flush=True)
+        print(result_line(result), flush=True)
     else:
         print(f"session log: {path}", file=sys.stderr)
     return exit_code(result.status)

@@ -37,7 +37,7 @@ def execute(settings: Settings, task: str, session_dir: Path | None, json_out: b
 def _run(settings: Settings, task: str, root: Path, head: str | None, session_dir: Path | None,
          json_out: bool) -> int:
     """Build the session (the heavy imports happen here) and run it headless."""
-    from agent.frontends.headless import exit_code, run_headless
+    from agent.frontends.headless import exit_code, result_line, run_headless
     from agent.log import LogError
     from agent.runner import UsageError, build_session, load_backend
 
@@ -52,7 +52,7 @@ def _run(settings: Settings, task: str, root: Path, head: str | None, session_di
         return 2
     result = asyncio.run(run_headless(session, task, json_mode=json_out))
     if json_out:
-        print(json.dumps({"type": "result", **{k: v for k, v in result.to_dict().items() if k != "type"}}), flush=True)
+        print(result_line(result), flush=True)
     elif result.log_path:
         print(f"session log: {result.log_path}", file=sys.stderr)
     if settings.commit and result.files_changed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -86,3 +87,23 @@ def test_git_config_and_hooks_cannot_plant_code(world: tuple[Path, Path], kind: 
     assert not pwn.exists()
     assert (tree_hash(canary), (repo / ".git" / "config").read_bytes()) == before
     assert not list((repo / ".git" / "hooks").glob("pre-commit"))
+
+
+STRIPE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+
+
+def test_json_result_line_is_redacted(world: tuple[Path, Path], tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The last `--json` line (the result, with the model's summary) masks secrets like every other line."""
+    from agent.cli_run import _run
+    from agent.config import Settings
+
+    repo, _ = world
+    script = tmp_path / "s.jsonl"
+    call = {"id": "c1", "type": "function",
+            "function": {"name": "finish", "arguments": json.dumps({"summary": f"done {STRIPE}"})}}
+    script.write_text(json.dumps({"role": "assistant", "content": "", "tool_calls": [call]}) + "\n")
+    settings = Settings(model=f"scripted:{script}", approve="auto", plan=False)
+    assert _run(settings, "t", repo, None, tmp_path / "sessions", json_out=True) == 0
+    out = capsys.readouterr().out
+    assert '"type": "result"' in out and "done [REDACTED]" in out and STRIPE not in out

@@ -40,6 +40,12 @@ class JsonRenderer:
         self.out.flush()
 
 
+def result_line(result: SessionFinished) -> str:
+    """The `--json` result line: the finished event's fields, secrets masked like every other line."""
+    record = {"type": "result", **{k: v for k, v in result.to_dict().items() if k != "type"}}
+    return json.dumps(Redactor.from_env().value(record))
+
+
 async def run_headless(session: Session, task: str, json_mode: bool = False, out: TextIO | None = None,
                        resumed: bool = False) -> SessionFinished:
     """Run one task to its end and return the result object."""
