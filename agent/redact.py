@@ -19,6 +19,7 @@ NOT_SECRET_NAME = re.compile(
 KEY_SHAPES = re.compile(
     r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|"
     r"xox[abeoprs]-[A-Za-z0-9\-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}|AIza[0-9A-Za-z_\-]{35}|hf_[A-Za-z0-9]{30,}|"
+    r"npm_[A-Za-z0-9]{36}|glpat-[A-Za-z0-9_\-]{20,}|"
     r"\b[spr]k_(?:live|test)_[A-Za-z0-9]{10,}|\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
 )
 AWS_ID = re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}")
@@ -30,7 +31,8 @@ URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^/\s:@\"'<>]+:)(
 ENV_ASSIGN = re.compile(START + r"([A-Z][A-Z0-9_]{0,40}?" + SECRET_WORDS + r"[A-Z0-9_]{0,40})=(\"[^\"\n]*\"|'[^'\n]*'|[^\s\"']+)")
 # "name": "value", name = "value", name: 'value' (any case; the value quoted)
 QUOTED_ASSIGN = re.compile(
-    r"(?i)(?<![\w.\-])([\w.\-]{0,40}?" + SECRET_WORDS + r"[\w.\-]{0,40})([\"']?[ \t]*[:=][ \t]*)([\"'])([^\"'\n]{4,})\3"
+    r"(?i)(?<![\w.\-])([\w.\-]{0,40}?" + SECRET_WORDS + r"[\w.\-]{0,40})((?:\\*[\"'])?[ \t]*[:=][ \t]*)(\\*[\"'])"
+    r"([^\"'\n]{4,})\3"  # the quotes may be escaped (\"): JSON inside a JSON string, as tool arguments are
 )
 # name: value (YAML / INI / headers), unquoted, to the end of the line
 PLAIN_ASSIGN = re.compile(r"(?im)^([ \t]*[\w.\-]{0,40}?" + SECRET_WORDS + r"[\w.\-]{0,40}[ \t]*[:=][ \t]*)([^\s\"'#][^\n]*)$")

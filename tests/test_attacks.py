@@ -107,3 +107,20 @@ def test_json_result_line_is_redacted(world: tuple[Path, Path], tmp_path: Path,
     assert _run(settings, "t", repo, None, tmp_path / "sessions", json_out=True) == 0
     out = capsys.readouterr().out
     assert '"type": "result"' in out and "done [REDACTED]" in out and STRIPE not in out
+
+
+@pytest.mark.parametrize("secret,text", [
+    ("jsonSecretPw99", json.dumps({"path": "c.json", "content": '{"password": "jsonSecretPw99"}'})),  # tool arguments
+    ("jsonSecretPw99", json.dumps(json.dumps({"content": '{"db_password": "jsonSecretPw99"}'}))),  # logged twice
+    ("a1B2" * 9, "//registry.npmjs.org/:_authToken=npm_" + "a1B2" * 9),
+    ("x9Y8" * 5, "GITLAB glpat-" + "x9Y8" * 5),
+])
+def test_secrets_in_escaped_json_and_more_shapes(secret: str, text: str) -> None:
+    """A password inside JSON that is itself a JSON string (how tool arguments reach the log) and npm/GitLab
+    tokens are masked."""
+    from agent.redact import redact_text
+
+    masked = redact_text(text)
+    assert secret not in masked and "[REDACTED]" in masked
+    if text.startswith("{"):
+        assert json.loads(masked)  # still valid JSON
