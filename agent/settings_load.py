@@ -137,6 +137,7 @@ def resolve_settings(root: Path, flags: dict[str, Any], explicit: set[str], *, u
     defaults = {k: v for k, v in flags.items() if k in names and k not in explicit and v is not None}
     given = {k: v for k, v in flags.items() if k in names and k in explicit and v is not None}
     notices = []
+    file_model = project.get("model")  # what the file says, for the api_base notice even when a flag beats it
     project = {k: v for k, v in project.items() if k in LISTS or k not in given}  # a flag beats it anyway
     state = trust.status(root, trust_file) if project else trust.TRUSTED
     if state != trust.TRUSTED:
@@ -149,7 +150,8 @@ def resolve_settings(root: Path, flags: dict[str, Any], explicit: set[str], *, u
     layers = [("default", defaults), ("user", user), ("project", project), ("flag", given)]
     values, origins = _merge(layers)
     values.setdefault("model", Settings().model)
-    notice = _api_base_notice(values, origins, layers)
+    named = [(n, {**layer, "model": file_model} if n == "project" and file_model else layer) for n, layer in layers]
+    notice = _api_base_notice(values, origins, named)
     notices += [notice] if notice else []
     settings = Settings()
     for key, value in values.items():

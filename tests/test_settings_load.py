@@ -189,3 +189,12 @@ def test_tui_session_shows_the_trust_notice_once(repo: Path, tmp_path: Path) -> 
         session.log.close()
     texts = [[e.text for e in read_log(s.log.path).events if e.type == "notice"] for s in (first, second)]
     assert texts == [["this repository's pith config is not trusted"], []]
+
+
+def test_api_base_notice_names_the_model_of_the_file_that_set_it(repo: Path, tmp_path: Path) -> None:
+    project = 'model = "openai/local"\napi_base = "http://127.0.0.1:9/v1"\n'
+    (repo / ".pith.toml").write_text(project)
+    trust.trust(repo, tmp_path / "trusted.json")
+    got = resolve(repo, tmp_path, flags={"model": "scripted:demo.jsonl"}, explicit={"model"})
+    assert got.settings.api_base is None
+    assert "config is for openai/local, not used with scripted:demo.jsonl" in got.notices[0]
