@@ -188,10 +188,6 @@ def register_all() -> None:
 def main() -> None:
     """Console entry point."""
     argv = sys.argv[1:]
-    if len(argv) in (2, 3) and argv[0] == "tool" and not any(a.startswith("-") for a in argv[1:]):
-        from agent.cli_run import run_tool  # `pith tool NAME [ARGS]`: no option to parse, skip typer's start-up
-
-        sys.exit(run_tool(*argv[1:]))
     register_all()
     commands = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
     commands |= {g.name for g in app.registered_groups}

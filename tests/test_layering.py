@@ -52,3 +52,11 @@ def test_help_is_fast_and_does_not_import_litellm() -> None:
             "print('LITELLM' if 'litellm' in sys.modules else 'OK', 'TEXTUAL' if 'textual' in sys.modules else 'OK')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip().endswith("OK OK")
+
+
+def test_a_tool_query_from_the_cli_skips_typer(tmp_path: Path) -> None:
+    code = ("import sys; sys.argv=['pith','tool','grep','{\"pattern\": \"x\"}']\nfrom agent.entry import main\n"
+            "try:\n main()\nexcept SystemExit:\n pass\n"
+            "print('TYPER' if 'typer' in sys.modules else 'OK', 'LITELLM' if 'litellm' in sys.modules else 'OK')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path).stdout
+    assert out.strip().endswith("OK OK")
