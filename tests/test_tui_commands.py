@@ -46,6 +46,15 @@ async def test_compact_command_and_compaction_view(demo_repo: Path) -> None:
         assert "compacted 6 messages" in notices(app)
 
 
+async def test_compact_with_nothing_to_compact_returns_the_status_to_idle(demo_repo: Path) -> None:
+    app = PithApp(make_launch(demo_repo, None), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        await pilot.press(*"/compact", "enter")
+        await wait_until(pilot, lambda: "nothing old enough" in notices(app))
+        assert app.query_one(StatusBar).state == "idle"
+
+
 async def test_model_command_bad_name_keeps_model(demo_repo: Path) -> None:
     app = PithApp(make_launch(demo_repo, None), frozen=True)
     async with app.run_test(size=SIZE) as pilot:

@@ -50,7 +50,9 @@ def _need_session(app: PithApp) -> bool:
 async def cmd_compact(app: PithApp, focus: str) -> None:
     """Ask the core to compact now."""
     if _need_session(app):
-        app.view.status.set(state="compacting" + (f" (focus: {focus})" if focus else "") + "…")  # type: ignore[union-attr]
+        if not app.busy:  # during a turn the core answers that /compact waits: keep the running state
+            state = "compacting" + (f" (focus: {focus})" if focus else "") + "…"
+            app.view.status.set(state=state)  # type: ignore[union-attr]
         app.submit_op(Compact(focus=focus))
 
 

@@ -236,6 +236,8 @@ class EventView:
         self._compacted = False
         if not repeated:
             self.notice(e.text, e.level)
+        if self.status.state.startswith("compacting"):  # /compact's outcome (done, nothing to do, failed) came
+            self.status.set(state="idle")
 
     def _on_error(self, e: ErrorOccurred) -> None:
         self.notice(f"error ({e.kind}): {e.message}", "error")
