@@ -1,7 +1,9 @@
 """Custom slash commands from `.pith/commands/*.md` (Claude Code's convention): the body is a prompt template."""
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,15 +43,29 @@ def _split_front_matter(text: str) -> tuple[dict[str, str], str]:
     return meta, text[end + 4:].lstrip("\n")
 
 
-def _one(path: Path, source: str) -> CustomCommand | None:
+def _read_capped(path: Path, inside: Path | None) -> bytes | None:
+    """The head of a regular file (within `inside` when given: a repository's symlink to a key file or to
+    /proc/self/environ is not read); None for anything else, and never a blocking open (FIFO) or endless read."""
+    try:
+        real = path.resolve()
+        if inside is not None and real != inside and inside not in real.parents:
+            return None
+        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(MAX_BYTES) if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+def _one(path: Path, source: str, inside: Path | None = None) -> CustomCommand | None:
     """The command in one file, or None when its name or content is unusable."""
     name = path.stem.lower()
     if not NAME.match(name):
         return None
-    try:
-        raw = path.read_bytes()[:MAX_BYTES].decode("utf-8", "replace")
-    except OSError:
+    data = _read_capped(path, inside)
+    if data is None:
         return None
+    raw = data.decode("utf-8", "replace")
     meta, body = _split_front_matter(raw.replace("\r\n", "\n"))
     if not body.strip():
         return None
@@ -72,7 +88,7 @@ def load_commands(root: Path, user_dir: Path | None = None, reserved: tuple[str,
         if folder is None or not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.md")):
-            command = _one(path, source)
+            command = _one(path, source, Path(root).resolve() if source == "project" else None)
             if command is not None and command.name not in reserved:
                 found[command.name] = command
     return found

@@ -68,9 +68,10 @@ def project_instructions(root: Path, cwd: Path | None = None) -> str:
 
     folders = [root] + ([cwd.resolve()] if cwd and cwd.resolve() != root and root in cwd.resolve().parents else [])
     for folder in folders:
-        for name in INSTRUCTION_FILES:
-            if (folder / name).is_file():
-                visit((folder / name).resolve(), 0)
+        for name in INSTRUCTION_FILES:  # a symlink out of the repository (a key file, /proc/self/environ) is skipped
+            real = _resolve(name, folder, root)
+            if real is not None:
+                visit(real, 0)
     text = "\n\n".join(parts)
     if len(text) > MAX_INSTRUCTIONS:
         text = text[:MAX_INSTRUCTIONS] + f"\n[… project instructions cut at {MAX_INSTRUCTIONS} characters]"

@@ -124,3 +124,38 @@ def test_secrets_in_escaped_json_and_more_shapes(secret: str, text: str) -> None
     assert secret not in masked and "[REDACTED]" in masked
     if text.startswith("{"):
         assert json.loads(masked)  # still valid JSON
+
+
+def test_instruction_files_that_point_outside_are_not_read(world: tuple[Path, Path],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A committed AGENTS.md symlink to pith's own /proc/self/environ (the API key) or to a file outside the repo is
+    skipped like a missing file: nothing of it reaches the model, and no traceback."""
+    from agent.instructions import project_instructions
+
+    repo, canary = world
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-leak-" + "q" * 24)
+    (repo / "AGENTS.md").symlink_to("/proc/self/environ")
+    (repo / "CLAUDE.md").symlink_to(canary / "f.txt")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "AGENTS.md").write_text("Be brief.\n")
+    text = project_instructions(repo, repo / "docs")
+    assert "Be brief." in text and "sk-leak" not in text and "canary" not in text
+
+
+def test_project_commands_read_only_regular_files_inside(world: tuple[Path, Path],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`.pith/commands/*.md` symlinks to pith's environ, to a file outside, to /dev/zero or a FIFO are skipped (no key
+    in a prompt, no endless read, no hang); a plain command still loads."""
+    from agent.custom_commands import load_commands
+
+    repo, canary = world
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-leak-" + "q" * 24)
+    folder = repo / ".pith" / "commands"
+    folder.mkdir(parents=True)
+    (folder / "env.md").symlink_to("/proc/self/environ")
+    (folder / "out.md").symlink_to(canary / "f.txt")
+    (folder / "zero.md").symlink_to("/dev/zero")
+    os.mkfifo(folder / "fifo.md")
+    (folder / "ok.md").write_text("Review $ARGUMENTS\n")
+    found = load_commands(repo, None)
+    assert sorted(found) == ["ok"]
