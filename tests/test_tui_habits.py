@@ -66,6 +66,16 @@ async def test_slash_menu_lists_commands_with_help_and_custom_ones(demo_repo: Pa
         assert not app.query_one(CompletionMenu).is_open
 
 
+async def test_colon_right_after_a_completed_path_completes_its_symbols(demo_repo: Path) -> None:
+    app = PithApp(make_launch(demo_repo, None, [turn("seen")]), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"fix @crt", "tab", *":tot")  # no backspace over the space the path completion added
+        await wait_until(pilot, lambda: menu_labels(app)[:1] == ["Cart.total"])
+        await pilot.press("tab")
+        assert app.query_one(Composer).text == "fix @shop/cart.py:Cart.total "
+
+
 async def test_at_mention_completes_fuzzily_and_attaches_code(demo_repo: Path) -> None:
     app = PithApp(make_launch(demo_repo, None, [turn("seen")]), frozen=True)
     async with app.run_test(size=SIZE) as pilot:

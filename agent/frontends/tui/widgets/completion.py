@@ -22,7 +22,8 @@ MAX_ITEMS = 10
 MAX_COMMANDS = 40
 SYNC_FILES = 20_000  # above this many files, @ completion ranks in a thread
 AT_TOKEN = re.compile(r"(?:^|(?<=\s))@([\w./\-]*)$")
-SYMBOL_TOKEN = re.compile(r"(?:^|(?<=\s))@((?:[\w.\-]+/)*[\w.\-]+):([\w.]*)$")
+# " ?:" so that ":" typed right after a completed "@path " (which ends in a space) still completes its symbols
+SYMBOL_TOKEN = re.compile(r"(?:^|(?<=\s))@((?:[\w.\-]+/)*[\w.\-]+) ?:([\w.]*)$")
 
 
 @dataclass
