@@ -66,6 +66,18 @@ async def test_slash_menu_lists_commands_with_help_and_custom_ones(demo_repo: Pa
         assert not app.query_one(CompletionMenu).is_open
 
 
+async def test_tab_completes_what_is_typed_even_before_the_menu_caught_up(demo_repo: Path) -> None:
+    app = PithApp(make_launch(demo_repo, None, [turn("seen")]), frozen=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press("/")
+        await wait_until(pilot, lambda: menu_labels(app)[:1] == ["/compact"])
+        composer = app.query_one(Composer)
+        composer.insert("he")  # its change message is not handled yet: the menu still lists every command
+        assert app.completion.on_key("tab")  # type: ignore[union-attr]
+        assert composer.text == "/help "
+
+
 async def test_colon_right_after_a_completed_path_completes_its_symbols(demo_repo: Path) -> None:
     app = PithApp(make_launch(demo_repo, None, [turn("seen")]), frozen=True)
     async with app.run_test(size=SIZE) as pilot:

@@ -192,8 +192,17 @@ class CompletionController:
             self.menu.hide()
             return True
         if key in ("tab", "enter"):
-            return self.accept(submit_if_complete=key == "enter")
+            self._catch_up()
+            return self.menu.is_open and self.accept(submit_if_complete=key == "enter")
         return False
+
+    def _catch_up(self) -> None:
+        """Recompute a menu older than the text: keys typed faster than the change messages ("/he" Tab)."""
+        completion = self.menu.completion
+        row, col = self.composer.cursor_location
+        if completion is not None and col != completion.end and not self.completer.slow(
+                self.composer.document.get_line(row)[:col]):
+            self._show(self.completer.complete(self.composer.document.get_line(row), row, col))
 
     def accept(self, submit_if_complete: bool = False) -> bool:
         """Replace the typed token with the choice; Enter on a choice already typed in full lets the message go."""
