@@ -82,6 +82,16 @@ async def test_clear_starts_new_session_and_help(demo_repo: Path, session_dir: P
     assert len(list(session_dir.glob("*.jsonl"))) == 2
 
 
+async def test_help_fits_an_80_column_terminal(demo_repo: Path) -> None:
+    app = PithApp(make_launch(demo_repo, None), frozen=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session is not None)
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen")
+        await pilot.pause()
+        assert app.screen.query_one("#help-box").region.right <= 80
+
+
 async def test_resume_draws_past_and_continues(demo_repo: Path, session_dir: Path) -> None:
     pytest.importorskip("agent.resume")
     app = PithApp(make_launch(demo_repo, session_dir, [turn("first answer"), turn("second answer")]), task="hi",
