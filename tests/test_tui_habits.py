@@ -55,7 +55,7 @@ async def test_slash_menu_lists_commands_with_help_and_custom_ones(demo_repo: Pa
         await pilot.press("c", "o", "m")
         assert menu_labels(app) == ["/compact", "/commit"]
         help_of = {i.label: i.help for i in app.query_one(CompletionMenu).completion.items}  # type: ignore[union-attr]
-        assert "compact" in help_of["/compact"].lower() and help_of["/commit"]
+        assert "older turns" in help_of["/compact"].lower() and help_of["/commit"]
         await pilot.press("down", "tab")
         assert app.query_one(Composer).text == "/commit " and not app.query_one(CompletionMenu).is_open
         app.query_one(Composer).clear()

@@ -48,7 +48,7 @@ def _need_session(app: PithApp) -> bool:
 
 
 async def cmd_compact(app: PithApp, focus: str) -> None:
-    """Ask the core to compact now."""
+    """Summarise older turns now (optionally keeping a focus)."""
     if _need_session(app):
         if not app.busy:  # during a turn the core answers that /compact waits: keep the running state
             state = "compacting" + (f" (focus: {focus})" if focus else "") + "…"
@@ -57,7 +57,7 @@ async def cmd_compact(app: PithApp, focus: str) -> None:
 
 
 async def cmd_undo(app: PithApp, _: str) -> None:
-    """Restore the previous checkpoint (the core answers with a notice)."""
+    """Restore the files to the previous checkpoint."""
     if _need_session(app):
         if app.busy:
             app.view.notice("wait for the turn to end (or Ctrl+C) before /undo", "warning")  # type: ignore[union-attr]
@@ -76,7 +76,7 @@ async def cmd_diff(app: PithApp, _: str) -> None:
 
 
 async def cmd_model(app: PithApp, name: str) -> None:
-    """Switch the session's model; a bad name keeps the old one."""
+    """Switch model (e.g. openai/gpt-4o); a bad name keeps it."""
     view = app.view
     assert view is not None
     if not name:
@@ -113,7 +113,7 @@ async def _fresh(app: PithApp) -> None:
 
 
 async def cmd_clear(app: PithApp, _: str) -> None:
-    """A new session (the old one is shut down and its log completed)."""
+    """Start a fresh session (this one's log is completed)."""
     await _fresh(app)
 
 

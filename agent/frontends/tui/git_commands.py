@@ -23,7 +23,7 @@ def _ready(app: PithApp, what: str) -> bool:
 
 
 async def cmd_commit(app: PithApp, _: str) -> None:
-    """Commit the session's changes (message drafted for you to edit)."""
+    """Commit this session's files; you edit the message first."""
     if not _ready(app, "/commit"):
         return
     from agent.frontends.tui.screens.commit import CommitScreen

@@ -174,7 +174,7 @@ def load_log(path: Any) -> tuple[Timeline, list[Dropped]]:
 
 
 async def cmd_context(app: PithApp, _: str) -> None:
-    """/context: the timeline full width, the next request's breakdown and the compactions."""
+    """/context: token timeline, next request, compactions."""
     from agent.inspector import build_request
 
     session = app.session
