@@ -91,12 +91,12 @@ async def _run_tool(name: str, args: dict[str, object], ctx: ToolContext) -> str
 
 def _text_head(full: Path) -> str:
     """The start of a non-code file (binary files are named, not shown)."""
-    from tools.paths import is_binary
+    from tools.paths import is_binary, read_regular
 
-    try:
-        data = full.read_bytes()[: TEXT_CHARS * 4]
-    except OSError as exc:
-        return f"error: cannot read it: {exc.strerror}"
+    try:  # a FIFO or device would block or never end
+        data = read_regular(full, full.name, TEXT_CHARS * 4)
+    except ToolError as exc:
+        return f"error: {exc}"
     if is_binary(data):
         return "(a binary file; not shown)"
     text = data.decode("utf-8", "replace")

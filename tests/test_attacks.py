@@ -159,3 +159,22 @@ def test_project_commands_read_only_regular_files_inside(world: tuple[Path, Path
     (folder / "ok.md").write_text("Review $ARGUMENTS\n")
     found = load_commands(repo, None)
     assert sorted(found) == ["ok"]
+
+
+def test_mentioned_fifo_does_not_hang(world: tuple[Path, Path]) -> None:
+    """`@fifo` in a task (a FIFO in the repo, no code extension) gives a one-line error instead of blocking pith
+    forever (it ignored SIGTERM: the read sat in a worker thread)."""
+    import threading
+
+    from agent.mentions import _text_head
+
+    repo, _ = world
+    fifo = repo / "pipe"
+    os.mkfifo(fifo)
+    out: list[str] = []
+    worker = threading.Thread(target=lambda: out.append(_text_head(fifo)), daemon=True)
+    worker.start()
+    worker.join(3)
+    if worker.is_alive():  # release the blocked reader so the suite goes on
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    assert out and "FIFO" in out[0]

@@ -64,8 +64,9 @@ def check_regular(path: Path, shown: str) -> None:
         raise ToolError(f"{shown} is {_kind(mode)}, not a regular file: file tools only read and write regular files")
 
 
-def read_regular(path: Path, shown: str) -> bytes:
-    """A regular file's bytes; a clear ToolError for anything else, and no open that could block."""
+def read_regular(path: Path, shown: str, limit: int = -1) -> bytes:
+    """A regular file's bytes (the first `limit` when given); a clear ToolError for anything else, and no open that
+    could block."""
     check_regular(path, shown)
     try:  # O_NONBLOCK: if a FIFO replaced the file since the check, the open still returns at once
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -77,4 +78,4 @@ def read_regular(path: Path, shown: str) -> bytes:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise ToolError(f"{shown} is {_kind(mode)}, not a regular file: file tools only read regular files")
-        return handle.read()
+        return handle.read(limit)
