@@ -157,8 +157,9 @@ def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, m
 
 
 def latest_session(session_dir: Path, root: Path) -> Path | None:
-    """The newest session log for repository `root`, or None."""
+    """The newest session log for repository `root` that got a task (else the newest), or None."""
     from agent.sessions import list_sessions
 
     rows = list_sessions(session_dir, str(root))
-    return rows[0].path if rows else None
+    used = [row for row in rows if row.task]  # a UI opened and closed without a message is nothing to continue
+    return (used or rows)[0].path if rows else None

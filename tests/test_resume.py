@@ -117,6 +117,10 @@ def test_latest_session(tmp_path: Path, session_dir: Path) -> None:
     for sid in ("20260101-100000-aaaaaa", "20260102-100000-bbbbbb"):
         (session_dir / f"{sid}.jsonl").write_text(data.replace("20260101-120000-g01d3n", sid))
     assert latest_session(session_dir, Path("/home/dev/shop-demo")).stem == "20260102-100000-bbbbbb"
+    header = json.loads(data.splitlines()[0])
+    empty = {**header, "session_id": "20260103-100000-cccccc", "task": ""}  # opened and quit without a message
+    (session_dir / "20260103-100000-cccccc.jsonl").write_text(json.dumps(empty) + "\n")
+    assert latest_session(session_dir, Path("/home/dev/shop-demo")).stem == "20260102-100000-bbbbbb"
     assert latest_session(session_dir, tmp_path) is None
     assert latest_session(tmp_path / "none", tmp_path) is None
 
