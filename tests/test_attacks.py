@@ -178,3 +178,35 @@ def test_mentioned_fifo_does_not_hang(world: tuple[Path, Path]) -> None:
     if worker.is_alive():  # release the blocked reader so the suite goes on
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
     assert out and "FIFO" in out[0]
+
+
+@pytest.mark.parametrize("kind_name", ["landlock", "landlock+namespaces", "bwrap"])
+def test_no_way_out_through_a_host_unix_socket(world: tuple[Path, Path], tmp_path: Path, kind_name: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A socket file outside the repo (docker.sock, the D-Bus bus behind `systemd-run --user`, ssh-agent) is out of
+    reach: connect() to it is a way out that Landlock and namespaces leave open."""
+    import socket
+
+    found = sandbox.support()
+    if kind_name == "bwrap" and found.kind != "bwrap":
+        kind_name = "landlock+namespaces"
+    monkeypatch.setitem(sandbox._SUPPORT, "probe", Support(kind_name, found.landlock, kind_name != "landlock",
+                                                           found.bwrap))
+    repo, _ = world
+    path = str(tmp_path / "host.sock")
+    got: list[bytes] = []
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(1)
+    server.setblocking(False)  # a connection made during the command waits in the backlog
+    out = run(repo, f"python3 -c \"import socket; s=socket.socket(socket.AF_UNIX); s.connect('{path}'); "
+                    "s.send(b'ESCAPED'); print('connected')\"; python3 -c \"import socket; socket.socketpair(); "
+                    "print('pair-ok')\"")
+    try:
+        connection = server.accept()[0]
+        connection.setblocking(True)
+        got.append(connection.recv(16))
+    except BlockingIOError:
+        pass
+    server.close()
+    assert got == [] and "connected" not in out and "pair-ok" in out

@@ -17,8 +17,9 @@ if __package__ in (None, ""):  # run as a file (python -I -S .../launch.py: no s
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import landlock
     import namespaces
+    import seccomp
 else:
-    from tools.sandbox import landlock, namespaces
+    from tools.sandbox import landlock, namespaces, seccomp
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 NO_SANDBOX_EXIT = 126
@@ -123,6 +124,8 @@ def confine_init(opts: SimpleNamespace, in_ns: bool, abi: int) -> None:
     writable = writable_paths(opts.mode, opts.root, opts.tmp) + (["/dev/shm"] if in_ns else [])
     if abi:
         landlock.restrict(writable, abi, network=opts.network)
+    if not opts.network:  # host socket files (docker.sock, D-Bus, ssh-agent) are ways out Landlock leaves open
+        seccomp.deny_unix_sockets()
     namespaces.drop_capabilities()
 
 
