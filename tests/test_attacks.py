@@ -210,3 +210,11 @@ def test_no_way_out_through_a_host_unix_socket(world: tuple[Path, Path], tmp_pat
         pass
     server.close()
     assert got == [] and "connected" not in out and "pair-ok" in out
+
+
+def test_io_uring_is_refused_in_the_sandbox(world: tuple[Path, Path], kind: str) -> None:
+    """io_uring opens sockets without the socket() call the filter sees: its setup is refused (EPERM)."""
+    repo, _ = world
+    out = run(repo, "python3 -c \"import ctypes; c=ctypes.CDLL(None, use_errno=True); p=(ctypes.c_char*120)(); "
+                    "print('setup', c.syscall(425, 8, p), ctypes.get_errno())\"")
+    assert "setup -1 1" in out

@@ -11,6 +11,7 @@ PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
 AF_UNIX, EPERM = 1, 1
 RET_ALLOW, RET_ERRNO = 0x7FFF0000, 0x00050000
 LD_ABS_W, JEQ_K, RET_K = 0x20, 0x15, 0x06
+IO_URING_SETUP, X32 = 425, 0x40000000  # io_uring_setup has the same number on x86_64 and arm64
 # machine -> (AUDIT_ARCH_*, socket syscall number)
 ARCHES = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198), "arm64": (0xC00000B7, 198)}
 
@@ -20,12 +21,14 @@ class _Fprog(ctypes.Structure):
 
 
 def program(arch: int, socket_nr: int) -> bytes:
-    """socket(AF_UNIX, ...) fails with EPERM on this architecture; everything else is allowed."""
+    """socket(AF_UNIX, ...) and io_uring_setup fail with EPERM on this architecture; everything else is allowed."""
     steps = [
         (LD_ABS_W, 0, 0, 4),  # seccomp_data.arch
-        (JEQ_K, 0, 5, arch),
+        (JEQ_K, 0, 7, arch),
         (LD_ABS_W, 0, 0, 0),  # seccomp_data.nr
-        (JEQ_K, 0, 3, socket_nr),
+        (JEQ_K, 4, 0, IO_URING_SETUP),  # io_uring can open sockets without a socket() syscall
+        (JEQ_K, 1, 0, socket_nr),
+        (JEQ_K, 0, 3, socket_nr | X32),  # the same call through x86's x32 numbering
         (LD_ABS_W, 0, 0, 16),  # args[0], low word (little-endian): the address family
         (JEQ_K, 0, 1, AF_UNIX),
         (RET_K, 0, 0, RET_ERRNO | EPERM),
