@@ -205,7 +205,9 @@ async def test_compact_shows_one_notice(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a.txt": "a\n"})
     app = PithApp(make_launch(repo, None, [turn("hi")], plan=False), frozen=True)
     async with app.run_test(size=SMALL) as pilot:
-        await wait_until(pilot, lambda: app.session is not None)
+        # The session's greeting is a notice too: count from after it, or it lands among the /compact ones.
+        await wait_until(pilot, lambda: app.session is not None and any(
+            "new session" in str(b.render()) for b in blocks(app, NoticeBlock)))
         before = len(blocks(app, NoticeBlock))
         await pilot.press(*"/compact", "enter")
         await wait_until(pilot, lambda: len(blocks(app, NoticeBlock)) > before)
