@@ -218,3 +218,24 @@ def test_io_uring_is_refused_in_the_sandbox(world: tuple[Path, Path], kind: str)
     out = run(repo, "python3 -c \"import ctypes; c=ctypes.CDLL(None, use_errno=True); p=(ctypes.c_char*120)(); "
                     "print('setup', c.syscall(425, 8, p), ctypes.get_errno())\"")
     assert "setup -1 1" in out
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_model_text_cannot_drive_the_terminal(stream: bool) -> None:
+    """Text mode shows model text inert: OSC 52 (writes the user's clipboard), a title change or a screen clear in a
+    reply, a delta or the summary reach the terminal as visible characters, never as escape sequences."""
+    import io
+
+    from agent.events import AssistantDelta, AssistantMessage, SessionFinished
+    from agent.frontends.render import TextRenderer
+
+    evil = "hi \x1b]52;c;cm0gLXJmIH4K\x07 \x1b[2J there"
+    out = io.StringIO()
+    renderer = TextRenderer(out, stream=stream)
+    if stream:
+        renderer.handle(AssistantDelta(text=evil[:5]))
+        renderer.handle(AssistantDelta(text=evil[5:] + "\n"))
+    renderer.handle(AssistantMessage(step=1, content=evil))
+    renderer.handle(SessionFinished(status="finished", summary="done \x1b]0;title\x07"))
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x07" not in text and "there" in text and "done" in text

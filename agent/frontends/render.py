@@ -1,7 +1,8 @@
 """Plain-text rendering of events: headless human output and `pith replay` share it."""
 from __future__ import annotations
 
-from typing import Any, TextIO
+import dataclasses
+from typing import Any, TextIO, TypeVar
 
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
@@ -11,8 +12,18 @@ from agent.events import (
 from agent.redact import Redactor, StreamRedactor
 from agent.scratchpad import MARK
 from tools.base import plural
+from tools.output import neutralize
 
 PREVIEW_LINES = 6
+E = TypeVar("E")
+
+
+def _inert(event: E) -> E:
+    """The event with terminal control sequences in its text made visible: model text is as untrusted as command
+    output (an OSC 52 in a reply would write the user's clipboard)."""
+    changed = {f.name: neutralize(value) for f in dataclasses.fields(event)  # type: ignore[arg-type]
+               if f.init and isinstance(value := getattr(event, f.name), str) and neutralize(value) != value}
+    return dataclasses.replace(event, **changed) if changed else event  # type: ignore[type-var]
 
 
 def format_cost(cost: float | None) -> str:
@@ -47,7 +58,7 @@ class TextRenderer:
         """Render one event."""
         method = getattr(self, "_on_" + event.type, None)
         if method:
-            method(self.redactor.event(event))
+            method(_inert(self.redactor.event(event)))
 
     def _on_session_started(self, e: SessionStarted) -> None:
         verb = "resumed" if e.resumed else "session"
