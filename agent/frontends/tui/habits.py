@@ -102,8 +102,7 @@ def submitted(app: PithApp, text: str) -> bool:
 def on_event(app: PithApp, event: Event) -> None:
     """Ring the bell when an approval is needed or a long turn ends; track `!command`."""
     if isinstance(event, ApprovalRequested):
-        app.bell()
-        app.notify("pith needs your approval", title="approval", timeout=4)
+        app.bell()  # no toast: the dialog is the notice, and a toast would sit on its buttons at 80x24
     elif isinstance(event, UserMessage):
         app.turn_t0 = time.monotonic()  # type: ignore[attr-defined]
         if event.attachment and app.view is not None:
