@@ -66,6 +66,13 @@ def test_writes_only_in_the_repo_and_tmpdir(repo: Path, kind: str) -> None:
     assert data["exit_code"] == 0 and not (repo / ".git" / "x").exists() and not (repo.parent / "sib" / "x").exists()
 
 
+def test_multiprocessing_works_confined(repo: Path, kind: str) -> None:
+    # A semaphore lives in /dev/shm: test runners such as pytest-xdist need it, so it is a private tmpfs, writable.
+    code = "import multiprocessing as m; l = m.Lock(); l.acquire(); l.release(); print('lock-ok')"
+    text, data = run(repo, f'{sys.executable} -c "{code}"')
+    assert "lock-ok" in text and data["exit_code"] == 0, text
+
+
 @pytest.mark.parametrize("network", [False, True])
 def test_network_only_when_allowed(repo: Path, kind: str, network: bool) -> None:
     import socket

@@ -108,7 +108,8 @@ def wrap(argv: list[str], mode: str, root: Path, tmp: str, sup: Support, unconfi
     if mode == "off":
         return [*inner, "--", *argv]
     if sup.kind == "bwrap":
-        return [*bwrap_prefix(sup.bwrap, root, tmp, network), *inner, "--no-namespaces", "--unconfined-ok", "--", *argv]
+        inside = [*inner, "--no-namespaces", "--unconfined-ok", "--private-shm"]
+        return [*bwrap_prefix(sup.bwrap, root, tmp, network), *inside, "--", *argv]
     if sup.kind == "seatbelt":
         from tools.sandbox.seatbelt import seatbelt_prefix
 

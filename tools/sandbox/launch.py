@@ -121,7 +121,8 @@ def confine_init(opts: SimpleNamespace, in_ns: bool, abi: int) -> None:
             namespaces.mount("tmpfs", "/dev/shm", "tmpfs", namespaces.MS_NOSUID | namespaces.MS_NODEV)
         except OSError:
             pass
-    writable = writable_paths(opts.mode, opts.root, opts.tmp) + (["/dev/shm"] if in_ns else [])
+    # /dev/shm is writable only where it is a private tmpfs (ours, or bubblewrap's): multiprocessing needs it.
+    writable = writable_paths(opts.mode, opts.root, opts.tmp) + (["/dev/shm"] if in_ns or opts.private_shm else [])
     if abi:
         landlock.restrict(writable, abi, network=opts.network)
     if not opts.network:  # host socket files (docker.sock, D-Bus, ssh-agent) are ways out Landlock leaves open
@@ -216,7 +217,7 @@ def probe(root: str) -> dict[str, object]:
 
 MODES = ("workspace-write", "read-only", "off")
 FLAGS = {"--network": "network", "--no-namespaces": "no_namespaces", "--unconfined-ok": "unconfined_ok",
-         "--probe": "probe"}
+         "--probe": "probe", "--private-shm": "private_shm"}
 VALUES = {"--mode": "mode", "--root": "root", "--tmp": "tmp"}
 
 
