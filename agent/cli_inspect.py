@@ -2,31 +2,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-DirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are")]
+from agent.cli_replay import DirOpt, _fail, _load  # the same session lookup and errors as `pith replay`
+
 PREVIEW = 90
-
-
-def _fail(message: str, code: int = 2) -> None:
-    """A clear error, no traceback."""
-    typer.echo(f"pith: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _load(ref: str, session_dir: Optional[Path]) -> Any:
-    """The parsed log for a path or id; a missing or unreadable session exits 2."""
-    from agent.config import default_session_dir
-    from agent.log import LogError, read_log
-    from agent.sessions import find_session
-
-    try:
-        return read_log(find_session(ref, session_dir or default_session_dir()))
-    except LogError as exc:
-        _fail(str(exc))
 
 
 def _line(text: str, width: int = PREVIEW) -> str:

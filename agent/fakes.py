@@ -5,12 +5,37 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 Step = dict[str, Any]  # an assistant message, or {"status": int, "error": str, "headers": {...}}
 
 
-class FakeOpenAIServer:
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port), started and stopped as a context manager."""
+
+    _server: ThreadingHTTPServer
+    _thread: threading.Thread
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        """Bind now; serve once entered."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return int(self._server.server_address[1])
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class FakeOpenAIServer(LoopbackServer):
     """Serves /v1/chat/completions (streaming SSE or JSON) from a list of scripted steps."""
 
     def __init__(self, steps: list[Step] | None = None, *, reject_tools: bool = False) -> None:
@@ -19,21 +44,12 @@ class FakeOpenAIServer:
         self.headers: list[dict[str, str]] = []  # each request's HTTP headers, names lowercased (where keys went)
         self.reject_tools = reject_tools
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(_handler_for(self))
 
     @property
     def base_url(self) -> str:
         """The api_base to give litellm."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"http://127.0.0.1:{self.port}/v1"
 
     def next_step(self, body: dict[str, Any]) -> Step:
         """Record the request and pop the next scripted step."""

@@ -6,8 +6,10 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from agent.fakes import LoopbackServer
 
 Step = dict[str, Any]  # {"content": str, "tool_calls": [{"name", "arguments"}]} or {"status": int, "error": str}
 MAX_CACHE_CONTROL = 4
@@ -24,7 +26,7 @@ class Served:
     error: str = ""
 
 
-class FakeAnthropicServer:
+class FakeAnthropicServer(LoopbackServer):
     """Serves POST /v1/messages from scripted steps; a summariser request (no tools) gets a canned summary."""
 
     def __init__(self, steps: list[Step] | None = None, summary: str = SUMMARY) -> None:
@@ -33,21 +35,12 @@ class FakeAnthropicServer:
         self.served: list[Served] = []
         self._cache: set[str] = set()  # hashes of prefixes written at a breakpoint
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serve(_handler_for(self))
 
     @property
     def base_url(self) -> str:
         """The api_base to give litellm (it appends /v1/messages itself)."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeAnthropicServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"http://127.0.0.1:{self.port}"
 
     def answer(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[Served, Step]:
         """Validate, price the prompt against the simulated cache and pick the reply."""
