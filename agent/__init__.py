@@ -1,3 +1,3 @@
 """pith core: session, loop, context manager, model backends. Never imports textual or typer."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
