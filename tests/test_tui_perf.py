@@ -84,8 +84,10 @@ async def test_500_turns_keep_typing_fast() -> None:
         timings = await press_times(pilot, "the quick brown fox jumps over")
         assert composer.text == "the quick brown fox jumps over"
         direct = statistics.median(await input_latency(app, " and more")) * 1000
-        median, worst = statistics.median(timings), max(timings)
-        print(f"\nkey press after 500 turns: median {median * 1000:.1f} ms, max {worst * 1000:.1f} ms "
+        # p90, not the max: one press in 30 can meet a garbage collection of 500 turns of widgets (seen: 1.4 s once
+        # on a loaded CI machine); a slow composer shows in every press, so the median and p90 catch it.
+        median, worst = statistics.median(timings), sorted(timings)[int(len(timings) * 0.9)]
+        print(f"\nkey press after 500 turns: median {median * 1000:.1f} ms, p90 {worst * 1000:.1f} ms "
               f"(empty UI: {base:.1f} ms; both include Pilot's wait on every widget); "
               f"key event to composer text: median {direct:.1f} ms")
         assert median * 1000 < 3 * base + 50 and worst < 1.0 and direct < 50
