@@ -67,17 +67,10 @@ def replay(
 
 
 def _replay_tui(loaded: Any) -> None:
-    """Hand the log to the TUI's read-only replay, when it is installed."""
-    import importlib
+    """Hand the log to the TUI's read-only replay."""
+    from agent.frontends.tui.replay import run_replay
 
-    try:
-        module = importlib.import_module("agent.frontends.tui.replay")
-    except ImportError:
-        _fail("the terminal UI replay is not available in this build; use `pith replay` (text) or --json")
-    run = getattr(module, "run_replay", None)
-    if run is None:
-        _fail("the terminal UI replay is not available in this build; use `pith replay` (text) or --json")
-    result = run(loaded)
+    result = run_replay(loaded)
     raise typer.Exit(result if isinstance(result, int) else 0)
 
 

@@ -67,17 +67,6 @@ def test_replay_equals_live_headless_output(tmp_path: Path, session_dir: Path) -
     assert replayed.stdout == live.stdout
 
 
-def test_replay_tui_flag(tmp_path: Path, session_dir: Path) -> None:
-    try:
-        import agent.frontends.tui.replay  # noqa: F401
-    except ImportError:
-        proc = run_pith(["replay", "--tui", str(GOLDEN / "demo_session.jsonl")], tmp_path, session_dir)
-        assert proc.returncode == 2
-        assert "not available" in proc.stderr
-    else:
-        pytest.skip("the TUI replay exists; it is tested by the TUI tests")
-
-
 @pytest.mark.parametrize("header,message", [
     ('{"pith_log": 99, "session_id": "x"}', "log format 99 is not supported"),
     ('{"hello": "world"}', "log format None is not supported"),
