@@ -270,16 +270,6 @@ def test_write_file_refusals(tmp_path: Path) -> None:
     assert py.read_bytes() == b"x = 1\n" and not (tmp_path / "n.txt").exists()
 
 
-def _locate_available() -> bool:
-    """Whether tools.symbols exports locate yet."""
-    try:
-        from tools.symbols import locate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _locate_available(), reason="tools.symbols.locate has not landed")
 def test_replace_symbol_method(tmp_path: Path) -> None:
     src = b"import os\n\n\nclass A:\n    @staticmethod\n    def f():\n        return 1\n\n    def g(self):\n        return 2\n"
     (tmp_path / "m.py").write_bytes(src)
@@ -292,7 +282,6 @@ def test_replace_symbol_method(tmp_path: Path) -> None:
     assert bad.is_error and (tmp_path / "m.py").read_bytes() == src.replace(b"return 1", b"return 'one'")
 
 
-@pytest.mark.skipif(not _locate_available(), reason="tools.symbols.locate has not landed")
 def test_replace_symbol_bare_name_crlf(tmp_path: Path) -> None:
     src = b"def helper(a):\r\n    return a\r\n\r\n\r\ndef other():\r\n    pass\r\n"
     (tmp_path / "h.py").write_bytes(src)
@@ -318,7 +307,6 @@ def test_schemas_are_valid() -> None:
     assert EditTool().parse({"path": "a", "old": "x", "new": "y", "replace_all": True}).replace_all is True
 
 
-@pytest.mark.skipif(not _locate_available(), reason="tools.symbols.locate has not landed")
 def test_replace_symbol_keeps_string_content(tmp_path: Path) -> None:
     src = b'class K:\n    def doc(self):\n        return 1\n'
     (tmp_path / "k.py").write_bytes(src)
