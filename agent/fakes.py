@@ -10,6 +10,20 @@ from typing import Any, Self
 Step = dict[str, Any]  # an assistant message, or {"status": int, "error": str, "headers": {...}}
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """The fakes' shared request handling: no Nagle delay, keep-alive, no log lines, JSON bodies."""
+
+    disable_nagle_algorithm = True  # else each keep-alive request stalls ~40 ms
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        """Keep test output clean."""
+
+    def read_body(self) -> bytes:
+        """The request body ({} when empty)."""
+        return self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}"
+
+
 class LoopbackServer:
     """A threaded HTTP server on 127.0.0.1 (a free port), started and stopped as a context manager."""
 
@@ -65,17 +79,10 @@ class FakeOpenAIServer(LoopbackServer):
 def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to one fake server."""
 
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True  # else each keep-alive request stalls ~40 ms
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            """Keep test output clean."""
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             """Answer a chat completion."""
-            length = int(self.headers.get("Content-Length", 0))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = json.loads(self.read_body())
             fake.headers.append({k.lower(): v for k, v in self.headers.items()})
             step = fake.next_step(body)
             if "fault" in step:

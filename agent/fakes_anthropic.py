@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from agent.fakes import LoopbackServer
+from agent.fakes import LoopbackServer, QuietHandler
 
 Step = dict[str, Any]  # {"content": str, "tool_calls": [{"name", "arguments"}]} or {"status": int, "error": str}
 MAX_CACHE_CONTROL = 4
@@ -150,17 +150,10 @@ def _check_message(i: int, message: dict[str, Any], messages: list[dict[str, Any
 def _handler_for(fake: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
     """A request handler class bound to one fake server."""
 
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True  # else each keep-alive request stalls ~40 ms
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            """Keep test output clean."""
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             """Answer /v1/messages; anything else is a 404 like Anthropic's."""
-            length = int(self.headers.get("Content-Length", 0))
-            raw = self.rfile.read(length) or b"{}"
+            raw = self.read_body()
             if self.path.split("?")[0] != "/v1/messages":
                 self._json(404, _error("not_found_error", f"Not Found: {self.path}"))
                 return
