@@ -18,9 +18,9 @@ from typing import IO, Any
 from agent.batch.gate import FileGate, retry_delay
 from agent.batch.tasks import BatchTask
 from agent.batch.worktree import Checkout, CheckoutError, diff, prepare, remove
-from agent.settings_load import provider_of
+from agent.settings.load import provider_of
 
-LAUNCH = "import sys; sys.argv[0] = 'pith'; from agent.cli import main; main()"
+LAUNCH = "import sys; sys.argv[0] = 'pith'; from agent.cli.app import main; main()"
 SOLVED_AGENT = ("finished", "answered")
 KILL_GRACE = 3.0
 

@@ -7,10 +7,10 @@ import signal
 import sys
 from typing import TextIO
 
-from agent.events import Event, Interrupt, SessionFinished, Shutdown, SubmitTurn
+from agent.core.events import Event, Interrupt, SessionFinished, Shutdown, SubmitTurn
 from agent.frontends.render import TextRenderer
-from agent.redact import Redactor
-from agent.session import Session
+from agent.log.redact import Redactor
+from agent.core.session import Session
 
 EXIT_CODES = {
     "finished": 0, "answered": 0, "not_completed": 1, "usage_error": 2, "limit_reached": 3,

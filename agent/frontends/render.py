@@ -4,13 +4,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TextIO, TypeVar
 
-from agent.events import (
+from agent.core.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
     ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished, SessionStarted, ToolCallFinished,
     ToolCallStarted, UserMessage,
 )
-from agent.redact import Redactor, StreamRedactor
-from agent.scratchpad import MARK
+from agent.log.redact import Redactor, StreamRedactor
+from agent.context.scratchpad import MARK
 from tools.base import plural
 from tools.output import neutralize
 
@@ -67,7 +67,7 @@ class TextRenderer:
     def _on_user_message(self, e: UserMessage) -> None:
         self._w(f"\n> {e.text.strip()}", "bold")
         if getattr(e, "attachment", ""):
-            from agent.mentions import attached_summary
+            from agent.core.mentions import attached_summary
 
             self._w(f"  attached: {attached_summary(e.attachment)}", "dim")
 

@@ -26,8 +26,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from agent.backends.scripted import ScriptedModel  # noqa: E402
-from agent.config import Settings  # noqa: E402
-from agent.tokens import count_messages  # noqa: E402
+from agent.settings.config import Settings  # noqa: E402
+from agent.context.tokens import count_messages  # noqa: E402
 
 SOURCE = Path(__file__).resolve().parents[2]
 PLAN = ["map the context code", "read the loop and session", "run the tests", "write the summary"]
@@ -190,7 +190,7 @@ def run_mode(root: Path, turns: list[dict[str, Any]], mode: str, budget: int | s
              prefix: int | None = None) -> dict[str, Any]:
     """Run one scripted session; figures measured on the requests actually sent."""
     from agent.frontends.headless import run_headless
-    from agent.runner import build_session
+    from agent.compose import build_session
 
     settings = Settings(model=MODEL, approve="auto", plan=False, max_steps=len(turns) + 5, context_budget=budget,
                         keep_turns=2)

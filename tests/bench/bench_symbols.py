@@ -175,7 +175,7 @@ def lookups(label: str, root: Path) -> SymbolIndex:
 
 def import_time() -> None:
     """Import time of the `pith tool` path (python -X importtime, top-level modules summed)."""
-    code = ("from agent.cli_run import run_tool; from agent.registry import default_tools; "
+    code = ("from agent.cli.run import run_tool; from agent.core.registry import default_tools; "
             "default_tools({'find_definitions'})")
     err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=REPO, capture_output=True,
                          text=True).stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 PITH = str(Path(sys.executable).parent / "pith")
-SCRIPT = ROOT / "agent" / "demo_script.jsonl"
+SCRIPT = ROOT / "agent" / "demo" / "demo_script.jsonl"
 
 
 def rss_mb() -> float:
@@ -53,10 +53,10 @@ def tmux_times(repo: Path, sessions: Path, runs: int = 3) -> list[tuple[float, f
 
 async def at_500_turns() -> dict[str, float]:
     """Key echo (key event to composer text) and RSS after rendering 500 turns in the app."""
-    from agent.config import Settings
+    from agent.settings.config import Settings
     from agent.frontends.tui.app import PithApp
     from agent.frontends.tui.launch import Launch
-    from tests.test_tui_perf import input_latency, one_turn
+    from tests.frontends.tui.test_tui_perf import input_latency, one_turn
 
     before = rss_mb()
     app = PithApp(Launch(settings=Settings(model="scripted"), root=Path("/repo")), autostart=False, frozen=True)

@@ -84,9 +84,9 @@ def stabilise(text: str, root: Path, session_id: str) -> str:
 def generate(steps: int, out: Path) -> Path:
     """Run the scripted session in a temporary repository and write the stabilised log to `out`."""
     from agent.backends.scripted import ScriptedModel
-    from agent.config import Settings
+    from agent.settings.config import Settings
     from agent.frontends.headless import run_headless
-    from agent.runner import build_session
+    from agent.compose import build_session
 
     with tempfile.TemporaryDirectory(prefix="pith-golden-") as tmp:
         root = Path(tmp) / "repo"

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
-from agent.events import ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
+from agent.core.events import ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
 from agent.frontends.tui import habits
 from agent.frontends.tui.boot import in_daemon_thread
 from agent.frontends.tui.launch import Launch
@@ -27,7 +27,7 @@ from agent.frontends.tui.widgets.hints import JumpHint, QueuedBar
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar
 
 if TYPE_CHECKING:
-    from agent.session import Session
+    from agent.core.session import Session
 
 FLUSH_S = 0.05
 QUIT_WINDOW_S = 2.0

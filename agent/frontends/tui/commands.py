@@ -5,7 +5,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.events import Compact, Undo
+from agent.core.events import Compact, Undo
 from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind  # noqa: F401 (found by name)
 from agent.frontends.tui.screens.context import cmd_context  # noqa: F401 (found by name)
 from agent.frontends.tui.screens.help import HelpScreen
@@ -69,7 +69,7 @@ async def cmd_diff(app: PithApp, _: str) -> None:
     """Show everything this session changed."""
     if not _need_session(app):
         return
-    from agent.checkpoints import session_diff
+    from agent.core.checkpoints import session_diff
 
     diff = await asyncio.to_thread(session_diff, app.session)  # type: ignore[arg-type]
     app.query_one(Conversation).add(DiffBlock("session diff (/diff)", diff))
@@ -134,7 +134,7 @@ async def cmd_sessions(app: PithApp, _: str) -> None:
 async def resume_into(app: PithApp, path: Path) -> None:
     """Replace the current session with the one logged at `path`."""
     try:
-        import agent.resume  # noqa: F401
+        import agent.log.resume  # noqa: F401
     except ImportError:
         from agent.frontends.tui.launch import NO_RESUME
 

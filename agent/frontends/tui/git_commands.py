@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from agent.events import Rewind
+from agent.core.events import Rewind
 
 if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
@@ -27,7 +27,7 @@ async def cmd_commit(app: PithApp, _: str) -> None:
     if not _ready(app, "/commit"):
         return
     from agent.frontends.tui.screens.commit import CommitScreen
-    from agent.session_git import changed_files, commit, draft_commit_message
+    from agent.core.session_git import changed_files, commit, draft_commit_message
 
     session = app.session
     view = app.view
@@ -53,7 +53,7 @@ async def cmd_rewind(app: PithApp, _: str) -> None:
     if not _ready(app, "/rewind"):
         return
     from agent.frontends.tui.screens.rewind import RewindScreen
-    from agent.session_git import list_checkpoints
+    from agent.core.session_git import list_checkpoints
 
     rows = await asyncio.to_thread(list_checkpoints, app.session)  # type: ignore[arg-type]
     if not rows:

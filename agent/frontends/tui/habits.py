@@ -5,9 +5,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.custom_commands import CustomCommand, load_commands, user_commands_dir
-from agent.events import ApprovalRequested, Event, Notice, RunShell, ShellRan, TurnEnded, UserMessage
-from agent.history_store import HistoryStore, history_file
+from agent.frontends.tui.custom_commands import CustomCommand, load_commands, user_commands_dir
+from agent.core.events import ApprovalRequested, Event, Notice, RunShell, ShellRan, TurnEnded, UserMessage
+from agent.frontends.tui.history_store import HistoryStore, history_file
 
 if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
@@ -69,7 +69,7 @@ async def _warm_files(app: PithApp) -> None:
     """List the repository's files once in the background, so the first `@` is instant."""
     import asyncio
 
-    from agent.file_finder import list_files
+    from agent.core.file_finder import list_files
 
     await asyncio.to_thread(list_files, app.launch.root)
 
@@ -106,7 +106,7 @@ def on_event(app: PithApp, event: Event) -> None:
     elif isinstance(event, UserMessage):
         app.turn_t0 = time.monotonic()  # type: ignore[attr-defined]
         if event.attachment and app.view is not None:
-            from agent.mentions import attached_summary
+            from agent.core.mentions import attached_summary
 
             app.view.notice("attached for the model: " + attached_summary(event.attachment), "dim")
     elif isinstance(event, TurnEnded):

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.config import Settings
+from agent.settings.config import Settings
 
 if TYPE_CHECKING:
     from agent.backends.base import Model
-    from agent.session import Session
+    from agent.core.session import Session
 
-NO_RESUME = "resuming sessions needs agent.resume, which this build does not have yet"
+NO_RESUME = "resuming sessions needs agent.log.resume, which this build does not have yet"
 
 
 @dataclass
@@ -35,14 +35,14 @@ class Launch:
         settings = settings or self.settings
         if self.model_factory is not None:
             return self.model_factory(settings)
-        from agent.runner import make_model
+        from agent.compose import make_model
 
         return make_model(settings)
 
     def new_session(self, task: str = "") -> Session:
         """A fresh session (slow the first time: imports the model backend)."""
-        from agent.events import Notice
-        from agent.runner import build_session
+        from agent.core.events import Notice
+        from agent.compose import build_session
 
         session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model())
         for text in self.notices:
@@ -54,14 +54,14 @@ class Launch:
     def warm_up(self) -> None:
         """Once a session is ready, load litellm in the background: the first request need not wait for it."""
         if self.model_factory is None:
-            from agent.runner import warm_up
+            from agent.compose import warm_up
 
             warm_up(self.settings)
 
     def switch_model(self, name: str) -> Model:
         """A model for another name, its key checked first; raises with a clear message and keeps the old one."""
-        from agent.runner import UsageError, make_model
-        from agent.settings_load import missing_key, switched
+        from agent.compose import UsageError, make_model
+        from agent.settings.load import missing_key, switched
 
         settings = switched(self.settings, name, self.root, self.flags, self.explicit)
         problem = missing_key(settings)
@@ -74,10 +74,10 @@ class Launch:
     def resume(self, path: Path) -> Session:
         """The session in the log at `path`, ready to continue; raises RuntimeError if resume is unavailable."""
         try:
-            from agent import resume as resume_mod
+            from agent.log import resume as resume_mod
         except ImportError:
             raise RuntimeError(NO_RESUME) from None
-        from agent.log import read_log
+        from agent.log.writer import read_log
 
         resume_mod.check_root(read_log(path), self.root)  # a log from another repository does not run here
         overrides: dict[str, Any] = {"interactive": True}
@@ -92,14 +92,14 @@ class Launch:
 
     def latest(self) -> Path | None:
         """The newest session log of this repository."""
-        from agent.sessions import list_sessions
+        from agent.log.catalog import list_sessions
 
         rows = list_sessions(self.session_dir, str(self.root)) if self.session_dir else []
         return rows[0].path if rows else None
 
     def sessions(self) -> list[Any]:
         """This repository's sessions, newest first; a session started empty shows its first message."""
-        from agent.sessions import list_sessions
+        from agent.log.catalog import list_sessions
 
         rows = list_sessions(self.session_dir, str(self.root)) if self.session_dir else []
         for row in rows:
@@ -109,7 +109,7 @@ class Launch:
 
     def past_events(self, path: Path) -> list[Any]:
         """The logged events of a session, to draw its history."""
-        from agent.log import read_log
+        from agent.log.writer import read_log
 
         return list(read_log(path).events)
 

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Static
 
-from agent.events import Event
+from agent.core.events import Event
 from agent.frontends.tui.view import EventView
 from agent.frontends.tui.widgets.blocks import ToolBlock
 from agent.frontends.tui.widgets.conversation import MAX_BLOCKS, Conversation

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from agent.events import (
+from agent.core.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
     ContextEvicted, ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
     SessionStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
@@ -13,14 +13,14 @@ from agent.events import (
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
-from agent.redact import Redactor
+from agent.log.redact import Redactor
 
 QUIET_END = ("finished", "answered")
 
 
 def planned_budget(session: Any) -> int | None:
     """The budget the context manager will use for this model (before its first request configures it)."""
-    from agent.tokens import compute_budget
+    from agent.context.tokens import compute_budget
 
     try:
         return compute_budget(session.model.name, session.settings)[1]

@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from agent.events import ApprovalRequested, ResolveApproval
+from agent.core.events import ApprovalRequested, ResolveApproval
 
 
 class ApprovalScreen(ModalScreen[ResolveApproval]):

@@ -14,8 +14,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from agent.frontends.tui.widgets.timeline import STYLES, timeline_text
-from agent.inspector import LABELS, REGIONS, Dropped, Request
-from agent.timeline import LABEL_W, Timeline, buckets, short
+from agent.log.inspector import LABELS, REGIONS, Dropped, Request
+from agent.log.timeline import LABEL_W, Timeline, buckets, short
 
 if TYPE_CHECKING:
     from agent.frontends.tui.app import PithApp
@@ -165,9 +165,9 @@ class CompactionScreen(ModalScreen[None]):
 
 def load_log(path: Any) -> tuple[Timeline, list[Dropped]]:
     """The timeline and the compactions rebuilt from a session log (slow on long sessions: run it in a thread)."""
-    from agent.inspector import compactions
-    from agent.log import read_log
-    from agent.timeline import build_timeline
+    from agent.log.inspector import compactions
+    from agent.log.writer import read_log
+    from agent.log.timeline import build_timeline
 
     loaded = read_log(path)
     return build_timeline(loaded), compactions(loaded)
@@ -175,7 +175,7 @@ def load_log(path: Any) -> tuple[Timeline, list[Dropped]]:
 
 async def cmd_context(app: PithApp, _: str) -> None:
     """/context: token timeline, next request, compactions."""
-    from agent.inspector import build_request
+    from agent.log.inspector import build_request
 
     session = app.session
     if session is None:

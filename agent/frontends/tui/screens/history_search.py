@@ -8,7 +8,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from agent.history_store import search
+from agent.frontends.tui.history_store import search
 
 SHOWN = 50
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from agent.file_finder import list_files, rank
+from agent.core.file_finder import list_files, rank
 
 if TYPE_CHECKING:
     from agent.frontends.tui.widgets.composer import Composer
@@ -84,7 +84,7 @@ class Completer:
 
     def _symbols(self, match: re.Match[str], col: int) -> Completion | None:
         """Symbols of the file in `@path:Name`, fuzzy-ranked by the typed part of the name."""
-        from agent.mentions import symbol_names
+        from agent.core.mentions import symbol_names
 
         path, query = match.group(1), match.group(2)
         kinds = dict(symbol_names(self.root, path))  # type: ignore[arg-type]

@@ -6,8 +6,8 @@ from typing import Any
 from rich.text import Text
 from textual.widget import Widget
 
-from agent.events import AssistantMessage, ContextCompacted, ContextEvicted, Event
-from agent.timeline import Cell, Point, Timeline, chart, legend
+from agent.core.events import AssistantMessage, ContextCompacted, ContextEvicted, Event
+from agent.log.timeline import Cell, Point, Timeline, chart, legend
 
 STYLES = {"tools": "#5f87af", "system": "#87afd7", "instructions": "#87afaf", "summary": "#d787d7",
           "turns": "#87d787", "stubs": "#d7af87", "scratchpad": "#ffd75f", "budget": "#d7005f",

@@ -1,0 +1,1 @@
+"""The `pith` command line (typer): one module per command group."""

@@ -1,0 +1,1 @@
+"""Session logs: the writer, the catalog, resume, redaction, and readers (inspector, timeline, stats)."""

@@ -1,0 +1,1 @@
+"""Settings: the typed object, config files, trust, and the one loading path."""
