@@ -11,7 +11,7 @@ import pytest
 
 from conftest import jsonl, make_repo, run_pith
 
-GOLDEN = Path(__file__).parents[2] / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 UPDATE = os.environ.get("PITH_UPDATE_GOLDEN") == "1"
 
 

@@ -79,7 +79,7 @@ def test_inspect_equals_recorded_requests(tmp_path: Path, session_dir: Path, mon
     assert any(r.regions["stubs"] > 0 for r, _ in rebuilt) and any(r.regions["summary"] > 0 for r, _ in rebuilt)
 
 
-GOLDEN = Path(__file__).parents[2] / "golden" / "long_session.jsonl"
+GOLDEN = Path(__file__).parents[1] / "golden" / "long_session.jsonl"
 
 
 def test_golden_step_breakdown_and_next_request() -> None:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from agent.log.stats import collect, parse_since
 
-GOLDEN = Path(__file__).parents[2] / "golden" / "long_session.jsonl"
+GOLDEN = Path(__file__).parents[1] / "golden" / "long_session.jsonl"
 
 
 def reply(step: int, **usage: Any) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from agent.log.writer import read_log
 from agent.log.timeline import Point, Timeline, buckets, build_timeline, plain_rows, render_terminal
 from agent.frontends.export.timeline_svg import render_svg
 
-GOLDEN = Path(__file__).parents[2] / "golden" / "long_session.jsonl"
+GOLDEN = Path(__file__).parents[1] / "golden" / "long_session.jsonl"
 SVG_SNAPSHOT = GOLDEN.with_name("long_session_timeline.svg")
 
 

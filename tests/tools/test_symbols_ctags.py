@@ -11,7 +11,7 @@ import pytest
 from tools.languages import language_for
 from tools.symbols import SymbolIndex
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "symbols"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "symbols"
 # ctags kinds that are not definitions pith indexes (data members, enum values, packages, plain variables).
 # (Python `import x as y` is a ctags "namespace"; pith's C++/TS namespaces are still checked via fixtures' EXPECTED.)
 SKIP_KINDS = {"enumerator", "enumConstant", "field", "package", "property", "variable", "constant", "namespace_alias",

@@ -16,7 +16,7 @@ from tools.symbols import FindDefinitionsTool, FindReferencesTool, OutlineTool, 
 from tools.symbols.candidates import definition_files
 from tools.symbols.lazy import _CACHE, LazyView, view
 
-FIXTURES = Path(__file__).parents[2] / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 async def answer(tool, ctx: ToolContext, **kw) -> str:

@@ -8,7 +8,7 @@ import pytest
 from tools.languages import language_for
 from tools.symbols.tags import extract
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "symbols"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "symbols"
 
 EXPECTED: dict[str, set[tuple[str, str]]] = {
     "sample.py": {

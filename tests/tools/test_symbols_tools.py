@@ -10,7 +10,7 @@ from tools.base import ToolContext, ToolError
 from tools.symbols import (FindDefinitionsTool, FindReferencesTool, OutlineTool, ReadSymbolTool, SymbolLocation,
                            locate)
 
-FIXTURES = Path(__file__).parents[2] / "fixtures" / "symbols"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "symbols"
 
 
 @pytest.fixture()
