@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from agent.events import Notice
 from agent.log import SessionLog, new_session_id
 from agent.registry import default_tools
 from agent.session import Session
-from agent.settings_load import find_root  # noqa: F401  (callers import it from here)
+from agent.settings_load import find_root, missing_key, with_model  # noqa: F401  (find_root: callers import it here)
 from prompts import load
 
 
@@ -123,11 +124,27 @@ def session_header(settings: Settings, root: Path, head: str | None, task: str) 
     }
 
 
+def model_factory(settings: Settings) -> Callable[[str], tuple[Model, Settings]]:
+    """Models for other names (a compaction model, a model switch), on the same settings; the key checked first."""
+
+    def make(name: str) -> tuple[Model, Settings]:
+        """(the model for `name`, the settings it runs with); raises UsageError with a clear message."""
+        other = with_model(settings, name)  # api_base stays only with its provider
+        problem = missing_key(other)
+        if problem:
+            raise UsageError(problem)
+        return make_model(other), other
+
+    return make
+
+
 def build_session(
     settings: Settings, root: Path, head: str | None, session_dir: Path | None, task: str,
     model: Model | None = None, session_id: str | None = None,
+    factory: Callable[[str], tuple[Model, Settings]] | None = None,
 ) -> Session:
-    """A ready Session; the log is created when `session_dir` is given."""
+    """A ready Session; the log is created when `session_dir` is given; `factory` builds models for other names
+    (default: `model_factory(settings)`)."""
     sid = session_id or new_session_id()
     model = model or make_model(settings)
     system = load("system.md").format(root=root)
@@ -138,7 +155,7 @@ def build_session(
         raise UsageError(f"context_budget {problem}")
     log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
     session = Session(session_id=sid, settings=settings, model=model, root=root, tools=tools, context=context,
-                      log=log)
+                      log=log, model_factory=factory or model_factory(settings))
     for hook in ("on_retry", "on_notice"):
         if hasattr(model, hook) and getattr(model, hook) is None:
             setattr(model, hook, lambda text: session.emit(Notice(text=text, level="warning")))

@@ -24,12 +24,53 @@ class Args(BaseModel):
 
 
 @dataclass
+class Finished:
+    """The model declares the task done; `verify`: a command that must pass first ('' for none)."""
+
+    summary: str
+    verify: str = ""
+
+
+@dataclass
+class CompactRequested:
+    """The model asks for its older turns to be summarised."""
+
+    focus: str = ""
+
+
+@dataclass
+class CommandRan:
+    """A shell command ran to an exit code (None: it timed out or could not start)."""
+
+    exit_code: int | None
+
+
+@dataclass
+class PlanSet:
+    """The plan is now these steps ({"step", "status"} each)."""
+
+    steps: list[dict[str, str]]
+
+
+@dataclass
+class FactNoted:
+    """A fact for the scratchpad (a Fact as a dict: id, text, pointer, hash)."""
+
+    fact: dict[str, Any]
+
+
+ToolOutcome = Finished | CompactRequested | CommandRan | PlanSet | FactNoted
+
+
+@dataclass
 class ToolResult:
-    """What a tool returns: `text` is exactly what the model sees; `data` is for UI and log."""
+    """What a tool returns: `text` is exactly what the model sees; `data` is for UI and log; `outcome`: what the
+    call means beyond its text, for the agent to act on (None for most calls)."""
 
     text: str
     is_error: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    outcome: ToolOutcome | None = None
 
 
 @dataclass
@@ -80,7 +121,9 @@ class Tool:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Params: ClassVar[type[Args]] = Args
-    read_only: ClassVar[bool] = True
+    read_only: ClassVar[bool] = True  # changes nothing: runs unasked, unchecked, alongside its read-only neighbours
+    session_only: ClassVar[bool] = False  # changes only the agent's own session (scratchpad, context, its end),
+    # never the files: runs unasked and without a checkpoint, but alone and in order
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function schema for this tool, compacted: it is sent with every request."""
