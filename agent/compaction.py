@@ -137,7 +137,7 @@ def fallback(session: SessionHost, tokens: int) -> int:
 
 
 async def compact_now(session: SessionHost, focus: str, reason: str) -> str:
-    """Summarise older turns (model tool, /compact, context-length error, budget); returns a line for the model."""
+    """Summarise older turns (model tool, user request, context-length error, budget); returns a line for the model."""
     ctx = attach(session)
     before = current_tokens(session)
     keep = 1 if reason == "context_length" else max(1, session.settings.keep_turns)

@@ -1,4 +1,4 @@
-"""/rewind and /commit for a session: list its checkpoints, rewind through undo, draft and make a commit."""
+"""Rewind and commit for a session: list its checkpoints, rewind through undo, draft and make a commit."""
 from __future__ import annotations
 
 import re
