@@ -3,6 +3,7 @@ they never import the Session that drives them."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,6 +17,8 @@ from agent.events import Event, ResolveApproval
 from agent.scratchpad import Scratchpad
 from agent.state import SessionState, Totals
 from tools.base import Tool, ToolContext
+
+ModelFactory = Callable[[str], tuple[Model, Settings]]  # a model name -> (its model, the settings it runs with)
 
 
 @dataclass

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from agent.backends.base import Model, ModelError
 from agent.config import Settings
 from agent.context import ContextManager, budget_problem, project_instructions
 from agent.events import Notice
+from agent.host import ModelFactory
 from agent.log import SessionLog, new_session_id
 from agent.registry import default_tools
 from agent.session import Session
@@ -124,7 +124,7 @@ def session_header(settings: Settings, root: Path, head: str | None, task: str) 
     }
 
 
-def model_factory(settings: Settings) -> Callable[[str], tuple[Model, Settings]]:
+def model_factory(settings: Settings) -> ModelFactory:
     """Models for other names (a compaction model, a model switch), on the same settings; the key checked first."""
 
     def make(name: str) -> tuple[Model, Settings]:
@@ -141,7 +141,7 @@ def model_factory(settings: Settings) -> Callable[[str], tuple[Model, Settings]]
 def build_session(
     settings: Settings, root: Path, head: str | None, session_dir: Path | None, task: str,
     model: Model | None = None, session_id: str | None = None,
-    factory: Callable[[str], tuple[Model, Settings]] | None = None,
+    factory: ModelFactory | None = None,
 ) -> Session:
     """A ready Session; the log is created when `session_dir` is given; `factory` builds models for other names
     (default: `model_factory(settings)`)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from agent.events import (
     Op, ResolveApproval, Rewind, RunShell, SessionFinished, SessionStarted, ShowDiff, Shutdown, SubmitTurn,
     SwitchModel, TurnEnded, TurnStatus, Undo,
 )
-from agent.host import ShellJobs
+from agent.host import ModelFactory, ShellJobs
 from agent.log import SessionLog
 from agent.loop import close_open_calls, run_turn
 from agent.scratchpad import Scratchpad
@@ -28,7 +28,6 @@ from agent.state import SessionState, Totals
 from agent.user_shell import cancel_user_command, start_user_command
 from tools.base import Tool, ToolContext
 
-ModelFactory = Callable[[str], tuple[Model, Settings]]  # a model name -> (its model, the settings it runs with)
 BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind", SwitchModel: "a model switch"}
 
 

@@ -6,6 +6,7 @@ reducer, so a rebuilt session equals the live one by construction.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,15 +115,18 @@ class SessionState:
         self.pending.clear()
 
     def _on_user(self, event: UserMessage) -> None:
+        """A user message starts a turn: no file changed in it yet."""
         self._close_pending()
         self.history.append({"role": "user", "content": event.model_text()})
         self.edited = False
 
     def _on_reminder(self, event: ReminderAdded) -> None:
+        """A loop reminder, sent as a user message."""
         self._close_pending()
         self.history.append({"role": "user", "content": event.text})
 
     def _on_assistant(self, event: AssistantMessage) -> None:
+        """A model reply: its calls await results; it counts as a step."""
         self._close_pending()
         message: dict[str, Any] = {"role": "assistant", "content": event.content}
         if event.tool_calls:
@@ -135,50 +139,57 @@ class SessionState:
         self.totals.add(event)
 
     def _on_result(self, event: ToolCallFinished) -> None:
+        """A tool result; finishing and commands also settle the summary and `verified`."""
         self.pending.pop(event.call_id, None)
         self.history.append({"role": "tool", "tool_call_id": event.call_id, "content": event.text})
         if event.outcome == Outcome.FINISHED:
             self.summary = _argument(self.calls.get(event.call_id), "summary") or self.summary
             self.verified = self.verified or bool(str(event.data.get("verify") or "").strip())
         elif event.outcome == Outcome.COMMAND:
-            if event.data.get("verify") is not None or (event.is_error and "exit_code" in event.data
-                                                         and event.call_id in self.calls
-                                                         and _argument(self.calls[event.call_id], "verify")):
-                self.verified = False  # finish's verify command failed
+            if "verify" in event.data or _argument(self.calls.get(event.call_id), "verify"):
+                self.verified = False  # finish's verify command failed (a passing one finishes)
             elif not event.is_error and self.edited:
                 self.verified = event.data.get("exit_code") == 0
 
     def _on_plan(self, event: PlanUpdated) -> None:
+        """The plan, replaced."""
         self.pad.set_plan(event.steps)
 
     def _on_note(self, event: NoteAdded) -> None:
+        """One more fact."""
         names = set(Fact.__dataclass_fields__)
         self.pad.facts.append(Fact(**{k: v for k, v in event.fact.items() if k in names}))
 
     def _on_edit(self, event: FileEdited) -> None:
+        """A file pith changed."""
         if event.path not in self.totals.files:
             self.totals.files.append(event.path)
         self.edited = True
 
     def _on_usage(self, event: ModelUsage) -> None:
+        """A model call outside the conversation (the summariser)."""
         self.totals.add(event)
 
     def _on_turn_ended(self, event: TurnEnded) -> None:
+        """How the turn ended; an answer without tool calls is its summary."""
         self.last_status = _status(event.status)
         if event.status in ANSWERS and self.last_reply is not None:
             self.summary = self.last_reply
 
     def _on_started(self, event: SessionStarted) -> None:
+        """The session (re)starts."""
         self.model = event.model
         if event.resumed:  # the outcome so far belongs to the earlier turns, not to the continuation
             self.summary, self.verified, self.last_status = "", False, TurnStatus.NOT_COMPLETED
 
     def _on_finished(self, event: SessionFinished) -> None:
+        """The recorded result (older logs carry summary and `verified` only here)."""
         self.summary = event.summary or self.summary
         self.verified = event.verified
         self.last_status = _status(event.status)
 
     def _on_model(self, event: ModelSwitched) -> None:
+        """The model switched."""
         self.model = event.model
 
 
@@ -199,7 +210,7 @@ def _argument(call: dict[str, Any] | None, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-_HANDLERS: dict[type[Event], Any] = {
+_HANDLERS: dict[type[Event], Callable[[SessionState, Any], None]] = {
     UserMessage: SessionState._on_user, ReminderAdded: SessionState._on_reminder,
     AssistantMessage: SessionState._on_assistant, ToolCallFinished: SessionState._on_result,
     PlanUpdated: SessionState._on_plan, NoteAdded: SessionState._on_note, FileEdited: SessionState._on_edit,
