@@ -115,10 +115,13 @@ def event_from_dict(raw: dict[str, Any]) -> Event:
 
 
 def _old_outcome(event: ToolCallFinished) -> Outcome:
-    """The outcome of a result logged before results carried one (the log's migration boundary: names only here)."""
-    if event.name == "finish" and not event.is_error:
-        return Outcome.FINISHED
-    if event.name == "run" or (event.name == "finish" and "exit_code" in event.data):
+    """The outcome of a result logged without one: older logs (names only here, at the log's migration boundary).
+    A newer log omits only empty outcomes, and these rules give exactly those results none."""
+    if event.name == "finish":
+        if not event.is_error:
+            return Outcome.FINISHED
+        return Outcome.COMMAND if event.data else Outcome.NONE  # only a failed `verify` left data
+    if event.name == "run" and "exit_code" in event.data:
         return Outcome.COMMAND
     return Outcome.NONE
 

@@ -55,6 +55,9 @@ def test_old_results_get_their_outcome_at_the_log_boundary() -> None:
     assert old(name="finish").outcome == Outcome.FINISHED
     assert old(name="finish", is_error=True).outcome == Outcome.NONE
     assert old(name="run", data={"exit_code": 0}).outcome == Outcome.COMMAND
+    assert old(name="run", is_error=True, data={"denied": True}).outcome == Outcome.NONE  # as a new log reads
+    assert old(name="finish", is_error=True, data={"exit_code": 1}).outcome == Outcome.COMMAND  # a failed verify
+    assert old(name="finish", is_error=True).outcome == Outcome.NONE
     assert old(name="grep").outcome == Outcome.NONE
     assert old(name="grep", outcome="note").outcome == "note"  # a new log says it itself
     plain = ToolCallFinished(call_id="c", name="grep", text="t").to_dict()

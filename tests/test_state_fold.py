@@ -67,16 +67,22 @@ def test_demo_session_live_equals_folded(demo_repo: Path, session_dir: Path) -> 
     assert_same(session.state, folded(Path(result.log_path)))
 
 
-def test_edits_runs_and_verify_fold_to_the_live_verified(demo_repo: Path, session_dir: Path) -> None:
-    turns = [step(("write_file", {"path": "new.txt", "content": "hello\n"}), ("run", {"command": "cat new.txt"}), n=0),
+async def test_edits_runs_and_verify_fold_to_the_live_verified(demo_repo: Path, session_dir: Path) -> None:
+    turns = [step(("write_file", {"path": "new.txt", "content": "hello\n"}), ("run", {"command": "cat new.txt"}),
+                  ("run", {"command": "git push --force"}), n=0),
              step(("finish", {"summary": "not yet", "verify": "exit 3"}), n=1),
              step(("finish", {"summary": "wrote new.txt", "verify": "test -f new.txt"}), n=2)]
-    session, result = live_run(demo_repo, turns, session_dir)
-    assert result.status == "finished" and result.verified and session.state.summary == "wrote new.txt"
-    events = read_log(Path(result.log_path)).events
-    outcomes = [e.outcome for e in events if isinstance(e, ToolCallFinished)]
-    assert outcomes == ["", "command", "command", "finished"]
-    assert_same(session.state, folded(Path(result.log_path)))
+    session = build_session(Settings(model="scripted:x", approve="auto", plan=False), demo_repo, None, session_dir,
+                            "task", model=ScriptedModel(turns))
+    session.start()
+    session.submit(SubmitTurn("fix the thing"))
+    await session.wait_turn()
+    session.submit(Shutdown())
+    live = [e for e in [event async for event in session.events()] if isinstance(e, ToolCallFinished)]
+    logged = [e for e in read_log(Path(session.log.path)).events if isinstance(e, ToolCallFinished)]
+    assert [e.outcome for e in live] == [e.outcome for e in logged] == ["", "command", "", "command", "finished"]
+    assert session.state.verified and session.state.summary == "wrote new.txt"
+    assert_same(session.state, folded(Path(session.log.path)))
 
 
 def test_a_crashed_session_resumes_with_the_live_verified(demo_repo: Path, session_dir: Path) -> None:
