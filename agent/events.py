@@ -5,7 +5,10 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # tools.base loads pydantic: the events stay light for readers of logs
+    from tools.base import ApprovalKind
 
 _EVENTS: dict[str, type[Event]] = {}
 
@@ -279,7 +282,7 @@ class ApprovalRequested(Event):
     durable: ClassVar[bool] = True
     request_id: str
     tool: str
-    kind: str
+    kind: ApprovalKind
     summary: str
     pattern: str = ""
     detail: str = ""

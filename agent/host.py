@@ -16,7 +16,7 @@ from agent.context import ContextManager
 from agent.events import Event, ResolveApproval
 from agent.scratchpad import Scratchpad
 from agent.state import SessionState, Totals
-from tools.base import Tool, ToolContext
+from tools.base import ApprovalKind, Tool, ToolContext
 
 ModelFactory = Callable[[str], tuple[Model, Settings]]  # a model name -> (its model, the settings it runs with)
 
@@ -67,6 +67,6 @@ class SessionHost(Protocol):
     def summariser(self) -> Model:
         """The model that writes compaction summaries."""
 
-    async def request_approval(self, tool: str, kind: str, summary: str, pattern: str, detail: str = "",
+    async def request_approval(self, tool: str, kind: ApprovalKind, summary: str, pattern: str, detail: str = "",
                                reason: str = "", always: bool = True) -> ResolveApproval:
         """Ask the front end and wait for its answer."""

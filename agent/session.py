@@ -26,7 +26,7 @@ from agent.scratchpad import Scratchpad
 from agent.session_git import rewind
 from agent.state import SessionState, Totals
 from agent.user_shell import cancel_user_command, start_user_command
-from tools.base import Tool, ToolContext
+from tools.base import ApprovalKind, Tool, ToolContext
 
 BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind", SwitchModel: "a model switch"}
 
@@ -226,7 +226,7 @@ class Session:
                     raise
         return self._state.last_status
 
-    async def request_approval(self, tool: str, kind: str, summary: str, pattern: str,
+    async def request_approval(self, tool: str, kind: ApprovalKind, summary: str, pattern: str,
                                detail: str = "", reason: str = "", always: bool = True) -> ResolveApproval:
         """Ask the front end and wait for its answer."""
         request_id = uuid.uuid4().hex[:8]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -73,11 +73,14 @@ class ToolResult:
     outcome: ToolOutcome | None = None
 
 
+ApprovalKind = Literal["command", "write", "overwrite"]
+
+
 @dataclass
 class Approval:
     """What a tool call would do that needs the user's consent."""
 
-    kind: str  # "command" | "write" | "overwrite"
+    kind: ApprovalKind
     summary: str  # one line shown to the user, e.g. the command
     pattern: str = ""  # what "always allow" would remember (e.g. the command's first word)
     detail: str = ""  # what the user is approving, e.g. the diff an edit would make
