@@ -28,7 +28,7 @@ from agent.state import SessionState, Totals
 from agent.user_shell import cancel_user_command, start_user_command
 from tools.base import ApprovalKind, Tool, ToolContext
 
-BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind", SwitchModel: "a model switch"}
+BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind"}  # ops that wait for the running turn
 
 
 class Session:
@@ -135,6 +135,8 @@ class Session:
             start_user_command(self, op.command, running)
         elif isinstance(op, ShowDiff):
             asyncio.ensure_future(self._show_diff())
+        elif isinstance(op, SwitchModel):  # from the next model request on, even within a running turn
+            asyncio.ensure_future(self._switch_model(op.model))
         elif isinstance(op, tuple(BUSY)):
             self._between_turns(op, running)
         elif isinstance(op, Shutdown):
@@ -149,8 +151,6 @@ class Session:
             asyncio.ensure_future(self._compact(op.focus))
         elif isinstance(op, Rewind):
             asyncio.ensure_future(self._rewind(op.sha))
-        elif isinstance(op, SwitchModel):
-            asyncio.ensure_future(self._switch_model(op.model))
         else:
             asyncio.ensure_future(self._undo())
 

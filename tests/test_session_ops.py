@@ -47,20 +47,24 @@ async def test_switch_model_is_an_op_answered_by_a_logged_event(demo_repo: Path,
     assert load_session(log, model=ScriptedModel([]), append=False).state.model == f"scripted:{script}"
 
 
-async def test_switch_model_waits_for_the_running_turn(demo_repo: Path, session_dir: Path, tmp_path: Path) -> None:
+async def test_switch_model_within_a_turn_takes_the_next_request(demo_repo: Path, session_dir: Path,
+                                                                  tmp_path: Path) -> None:
+    script = tmp_path / "other.jsonl"
+    script.write_text(json.dumps(step(("finish", {"summary": "the other model finished"}), n=1)) + "\n")
+    first = ScriptedModel([step(("run", {"command": "sleep 1"}), n=0), {"content": "never asked"}])
     session = build_session(Settings(model="scripted:x", approve="auto", plan=False), demo_repo, None, session_dir,
-                            "t", model=ScriptedModel([step(("run", {"command": "sleep 1"}), n=0),
-                                                      step(("finish", {"summary": "done"}), n=1)]))
+                            "t", model=first)
     session.start()
     session.submit(SubmitTurn("go"))
-    await asyncio.sleep(0.2)
-    session.submit(SwitchModel("scripted:/elsewhere"))
-    await session.wait_turn()
+    await asyncio.sleep(0.3)
+    session.submit(SwitchModel(f"scripted:{script}"))
+    assert await session.wait_turn() == "finished"
     session.submit(Shutdown())
     events = [event async for event in session.events()]
-    waits = [e.text for e in events if isinstance(e, Notice) and "waits for the running turn" in e.text]
-    assert waits == ["a model switch waits for the running turn: let it finish or interrupt it"]
-    assert not any(isinstance(e, ModelSwitched) for e in events) and session.model.name == "scripted"
+    assert len(first.requests) == 1 and session.state.summary == "the other model finished"
+    switched = next(i for i, e in enumerate(events) if isinstance(e, ModelSwitched))
+    replies = [i for i, e in enumerate(events) if e.type == "assistant_message"]
+    assert replies[0] < switched < replies[1] and events[replies[1]].model == f"scripted:{script}"
 
 
 async def test_show_diff_answers_with_a_live_only_event(demo_repo: Path, session_dir: Path) -> None:
