@@ -43,7 +43,6 @@ class SessionHost(Protocol):
     checkpoints: SessionCheckpoints
     shell: ShellJobs
     limit_hit: str  # the limit that stopped the turn ('' for none)
-    model_error: Exception | None  # the model failure that ended the turn
 
     @property
     def state(self) -> SessionState:

@@ -79,7 +79,6 @@ async def ask_model(session: SessionHost) -> ModelReply | None:
                 await compact_now(session, "", reason="context_length")
                 continue
             session.emit(ErrorOccurred(message=str(err), kind=err.kind))
-            session.model_error = err
             return None
         record_reply(session, reply, context_tokens)
         return reply

@@ -64,8 +64,7 @@ class Session:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self.log_error: str | None = None
-        self.limit_hit = ""
-        self.model_error: Exception | None = None
+        self.limit_hit = ""  # the limit that stopped the turn (the loop or the --timeout watchdog sets it)
 
     # ---- the state, read only ----
 
