@@ -26,8 +26,6 @@ VERIFY_NUDGE = (
     "or call `finish` again and say why you cannot verify."
 )
 
-__all__ = ["TurnState", "close_open_calls", "finish_call", "run_turn"]
-
 
 async def run_turn(session: SessionHost, text: str) -> TurnStatus:
     """Run until the model finishes, stops, or a limit is hit; returns the turn status."""
