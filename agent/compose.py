@@ -11,10 +11,11 @@ from agent.backends.base import Model, ModelError
 from agent.settings.config import Settings
 from agent.context.manager import ContextManager, budget_problem, project_instructions
 from agent.core.events import Notice
+from agent.core.host import ModelFactory
 from agent.log.writer import SessionLog, new_session_id
 from agent.core.registry import default_tools
 from agent.core.session import Session
-from agent.settings.load import find_root  # noqa: F401  (callers import it from here)
+from agent.settings.load import find_root, missing_key, with_model  # noqa: F401  (find_root: callers import it here)
 from prompts import load
 
 
@@ -123,11 +124,27 @@ def session_header(settings: Settings, root: Path, head: str | None, task: str) 
     }
 
 
+def model_factory(settings: Settings) -> ModelFactory:
+    """Models for other names (a compaction model, a model switch), on the same settings; the key checked first."""
+
+    def make(name: str) -> tuple[Model, Settings]:
+        """(the model for `name`, the settings it runs with); raises UsageError with a clear message."""
+        other = with_model(settings, name)  # api_base stays only with its provider
+        problem = missing_key(other)
+        if problem:
+            raise UsageError(problem)
+        return make_model(other), other
+
+    return make
+
+
 def build_session(
     settings: Settings, root: Path, head: str | None, session_dir: Path | None, task: str,
     model: Model | None = None, session_id: str | None = None,
+    factory: ModelFactory | None = None,
 ) -> Session:
-    """A ready Session; the log is created when `session_dir` is given."""
+    """A ready Session; the log is created when `session_dir` is given; `factory` builds models for other names
+    (default: `model_factory(settings)`)."""
     sid = session_id or new_session_id()
     model = model or make_model(settings)
     system = load("system.md").format(root=root)
@@ -138,7 +155,7 @@ def build_session(
         raise UsageError(f"context_budget {problem}")
     log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
     session = Session(session_id=sid, settings=settings, model=model, root=root, tools=tools, context=context,
-                      log=log)
+                      log=log, model_factory=factory or model_factory(settings))
     for hook in ("on_retry", "on_notice"):
         if hasattr(model, hook) and getattr(model, hook) is None:
             setattr(model, hook, lambda text: session.emit(Notice(text=text, level="warning")))

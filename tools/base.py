@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -24,19 +24,63 @@ class Args(BaseModel):
 
 
 @dataclass
+class Finished:
+    """The model declares the task done; `verify`: a command that must pass first ('' for none)."""
+
+    summary: str
+    verify: str = ""
+
+
+@dataclass
+class CompactRequested:
+    """The model asks for its older turns to be summarised."""
+
+    focus: str = ""
+
+
+@dataclass
+class CommandRan:
+    """A shell command ran to an exit code (None: it timed out or could not start)."""
+
+    exit_code: int | None
+
+
+@dataclass
+class PlanSet:
+    """The plan is now these steps ({"step", "status"} each)."""
+
+    steps: list[dict[str, str]]
+
+
+@dataclass
+class FactNoted:
+    """A fact for the scratchpad (a Fact as a dict: id, text, pointer, hash)."""
+
+    fact: dict[str, Any]
+
+
+ToolOutcome = Finished | CompactRequested | CommandRan | PlanSet | FactNoted
+
+
+@dataclass
 class ToolResult:
-    """What a tool returns: `text` is exactly what the model sees; `data` is for UI and log."""
+    """What a tool returns: `text` is exactly what the model sees; `data` is for UI and log; `outcome`: what the
+    call means beyond its text, for the agent to act on (None for most calls)."""
 
     text: str
     is_error: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    outcome: ToolOutcome | None = None
+
+
+ApprovalKind = Literal["command", "write", "overwrite"]
 
 
 @dataclass
 class Approval:
     """What a tool call would do that needs the user's consent."""
 
-    kind: str  # "command" | "write" | "overwrite"
+    kind: ApprovalKind
     summary: str  # one line shown to the user, e.g. the command
     pattern: str = ""  # what "always allow" would remember (e.g. the command's first word)
     detail: str = ""  # what the user is approving, e.g. the diff an edit would make
@@ -80,7 +124,9 @@ class Tool:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Params: ClassVar[type[Args]] = Args
-    read_only: ClassVar[bool] = True
+    read_only: ClassVar[bool] = True  # changes nothing: runs unasked, unchecked, alongside its read-only neighbours
+    session_only: ClassVar[bool] = False  # changes only the agent's own session (scratchpad, context, its end),
+    # never the files: runs unasked and without a checkpoint, but alone and in order
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function schema for this tool, compacted: it is sent with every request."""

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tools.base import Approval, Args, Tool, ToolContext, ToolError, ToolResult
+from tools.base import Approval, Args, CommandRan, Tool, ToolContext, ToolError, ToolResult
 from tools.output import Capture, cap_output, neutralize  # noqa: F401  (cap_output: re-exported)
 from tools.sandbox import DEFAULT_MODE, SandboxError, Support, normalize_mode, support, wrap
 from tools.sandbox import gitguard
@@ -101,13 +101,15 @@ class RunTool(Tool):
                 f"timed out after {timeout:.0f}s; the process group was killed (with everything it started). Use a "
                 f"longer timeout or a narrower command.\n{text}".rstrip(),
                 is_error=True, data={"exit_code": None, "timed_out": True, "duration": elapsed},
+                outcome=CommandRan(None),
             )
         code = proc.returncode
         if code == NO_SANDBOX_EXIT and "pith: " in text and "sandbox" in text:
-            return ToolResult(text.strip(), is_error=True, data={"exit_code": code, "duration": elapsed})
+            return ToolResult(text.strip(), is_error=True, data={"exit_code": code, "duration": elapsed},
+                              outcome=CommandRan(code))
         body = text if text.strip() else "(no output)"
         return ToolResult(f"exit code {code} ({elapsed:.1f}s)\n{body}",
-                          data={"exit_code": code, "duration": elapsed, "sandbox": mode})
+                          data={"exit_code": code, "duration": elapsed, "sandbox": mode}, outcome=CommandRan(code))
 
 
 def _git_writable(mode: str, root: Path | str) -> bool:

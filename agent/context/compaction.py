@@ -11,15 +11,15 @@ the view under COMPACT_AT, which leaves room for several more turns before the n
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import dataclasses
+from typing import Any
 
 from agent.context.manager import ContextManager, apply_event, call_index, stale_reads, turn_starts
 from agent.core.events import ContextCompacted, ContextEvicted, ModelUsage, Notice
+from agent.core.host import SessionHost
+from agent.core.state import ContextBook
 from agent.context.tokens import count_messages, count_text
-
-if TYPE_CHECKING:
-    from agent.backends.base import Model
-    from agent.core.session import Session
+from prompts import load
 
 __all__ = ["apply_event", "attach", "compact_now", "maintain"]
 
@@ -33,7 +33,7 @@ HORIZON = 5  # later requests a batch must pay itself back within (conservative:
 STUB_TOKENS = 20  # what a stub costs in place of an output
 
 
-def attach(session: Session) -> ContextManager:
+def attach(session: SessionHost) -> ContextManager:
     """The session's context manager, configured for its current model (the model can change mid-session)."""
     ctx = session.context
     if not ctx.budget or ctx.model_name != session.model.name:
@@ -43,14 +43,14 @@ def attach(session: Session) -> ContextManager:
     return ctx
 
 
-def current_tokens(session: Session) -> int:
-    """The size the next request would have."""
+def current_tokens(session: SessionHost, book: ContextBook | None = None) -> int:
+    """The size the next request would have (with `book`: after an eviction or compaction not yet emitted)."""
     ctx = session.context
     tools = [t.schema() for t in session.tools.values()]
-    return ctx.count(ctx.view(session.history, session.pad), tools)
+    return ctx.count(ctx.view(session.history, session.pad, book), tools)
 
 
-async def maintain(session: Session) -> None:
+async def maintain(session: SessionHost) -> None:
     """Before each model call: bring the view under budget."""
     ctx = attach(session)
     if ctx.mode == "off":
@@ -68,7 +68,7 @@ async def maintain(session: Session) -> None:
         evict(session, candidates(session, "budget"), tokens)
 
 
-def candidates(session: Session, policy: str) -> dict[str, str]:
+def candidates(session: SessionHost, policy: str) -> dict[str, str]:
     """call_id -> reason for outputs to evict: "age" (older than keep_turns, plus stale reads) or "budget"."""
     ctx = session.context
     calls = call_index(session.history, ctx.compacted_upto)
@@ -83,7 +83,7 @@ def candidates(session: Session, policy: str) -> dict[str, str]:
             if cid not in ctx.evicted and calls[cid].get("tokens", 0) >= MIN_EVICT}
 
 
-def early_batch(session: Session) -> dict[str, str]:
+def early_batch(session: SessionHost) -> dict[str, str]:
     """Superseded outputs (plus old ones after them, which ride along free) when that saves more than it breaks."""
     picks = candidates(session, "age")
     stale = [cid for cid, why in picks.items() if why != "age"]
@@ -104,7 +104,7 @@ def early_batch(session: Session) -> dict[str, str]:
     return best
 
 
-def stub_for(session: Session, info: dict[str, Any]) -> str:
+def stub_for(session: SessionHost, info: dict[str, Any]) -> str:
     """`[evicted: read_symbol app/auth.py:login, 412 tokens; call it again if needed]`."""
     tool = session.tools.get(info["name"])
     try:
@@ -114,7 +114,7 @@ def stub_for(session: Session, info: dict[str, Any]) -> str:
     return f"[evicted: {label}, {info.get('tokens', 0)} tokens; call it again if needed]"
 
 
-def evict(session: Session, picks: dict[str, str], tokens: int) -> int:
+def evict(session: SessionHost, picks: dict[str, str], tokens: int) -> int:
     """Stub the picked outputs, one ContextEvicted per reason; returns the tokens after."""
     if not picks:
         return tokens
@@ -125,20 +125,19 @@ def evict(session: Session, picks: dict[str, str], tokens: int) -> int:
         if not ids:
             continue
         stubs = {cid: stub_for(session, calls[cid]) for cid in ids}
-        ctx.evicted.update(stubs)
-        after = current_tokens(session)
+        after = current_tokens(session, dataclasses.replace(ctx.book, evicted={**ctx.evicted, **stubs}))
         session.emit(ContextEvicted(call_ids=ids, tokens_before=tokens, tokens_after=after, reason=reason, stubs=stubs))
         tokens = after
     return tokens
 
 
-def fallback(session: Session, tokens: int) -> int:
+def fallback(session: SessionHost, tokens: int) -> int:
     """When compaction cannot run: evict every output but the last turn's (never a dead session)."""
     return evict(session, candidates(session, "budget"), tokens)
 
 
-async def compact_now(session: Session, focus: str, reason: str) -> str:
-    """Summarise older turns (model tool, /compact, context-length error, budget); returns a line for the model."""
+async def compact_now(session: SessionHost, focus: str, reason: str) -> str:
+    """Summarise older turns (model tool, user request, context-length error, budget); returns a line for the model."""
     ctx = attach(session)
     before = current_tokens(session)
     keep = 1 if reason == "context_length" else max(1, session.settings.keep_turns)
@@ -155,8 +154,7 @@ async def compact_now(session: Session, focus: str, reason: str) -> str:
     except Exception as exc:  # model error, empty or oversize summary: fall back, never dead-end the session
         return compaction_failed(session, exc, before)
     ctx.failures = 0
-    apply_event(ctx, ContextCompacted(summary=summary, upto_index=cut, tokens_before=0, tokens_after=0))
-    after = current_tokens(session)
+    after = current_tokens(session, dataclasses.replace(ctx.book, summary=summary, compacted_upto=cut))
     session.emit(ContextCompacted(summary=summary, upto_index=cut, tokens_before=before, tokens_after=after,
                                   focus=focus, dropped=cut - start))
     if after > ctx.budget:
@@ -164,7 +162,7 @@ async def compact_now(session: Session, focus: str, reason: str) -> str:
     return f"compacted {cut - start} older messages into a summary ({before} -> {after} tokens); scratchpad kept"
 
 
-def compaction_failed(session: Session, exc: Exception, before: int) -> str:
+def compaction_failed(session: SessionHost, exc: Exception, before: int) -> str:
     """Count the failure, open the circuit breaker at MAX_FAILURES, evict instead."""
     ctx = session.context
     ctx.failures += 1
@@ -179,22 +177,8 @@ def compaction_failed(session: Session, exc: Exception, before: int) -> str:
     return text
 
 
-def compact_model(session: Session) -> Model:
-    """The summariser: session.compact_model if set, else Settings.compact_model, else the session's model."""
-    model = getattr(session, "compact_model", None)
-    if model is None and session.settings.compact_model:
-        from agent.compose import make_model
-        from agent.settings.load import with_model
-
-        model = make_model(with_model(session.settings, session.settings.compact_model))  # api_base: same provider only
-        session.compact_model = model  # type: ignore[attr-defined]
-    return model or session.model
-
-
-async def summarise(session: Session, start: int, cut: int, focus: str) -> str:
+async def summarise(session: SessionHost, start: int, cut: int, focus: str) -> str:
     """One batch call: the structured summary of history[start:cut], with the original request kept verbatim."""
-    from prompts import load
-
     ctx = session.context
     parts = []
     if ctx.summary:
@@ -206,7 +190,7 @@ async def summarise(session: Session, start: int, cut: int, focus: str) -> str:
     if focus:
         parts.append(f"Focus: keep everything about {focus}.")
     messages = [{"role": "system", "content": load("compact.md")}, {"role": "user", "content": "\n\n".join(parts)}]
-    model = compact_model(session)
+    model = session.summariser()
     reply = await model.complete(messages, None)
     session.emit(ModelUsage(purpose="compaction", model=model.name, input_tokens=reply.input_tokens,
                             output_tokens=reply.output_tokens, cache_read_tokens=reply.cache_read_tokens,
@@ -222,7 +206,7 @@ async def summarise(session: Session, start: int, cut: int, focus: str) -> str:
     return f"Original request (verbatim):\n{str(task)[:4000]}\n\n{text}"
 
 
-def transcript(session: Session, start: int, cut: int, max_chars: int) -> str:
+def transcript(session: SessionHost, start: int, cut: int, max_chars: int) -> str:
     """history[start:cut] as text for the summariser: stubs for evicted outputs, long outputs capped."""
     lines = []
     for message in session.context.body(session.history[:cut])[start - session.context.compacted_upto:]:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.core.events import AssistantMessage, ContextCompacted, ContextEvicted, Event, ToolCallFinished
+from agent.core.events import AssistantMessage, Event
 from agent.context.instructions import INSTRUCTION_FILES, MAX_INSTRUCTIONS, project_instructions  # noqa: F401 (re-exported)
 from agent.context.scratchpad import Scratchpad
+from agent.core.state import ContextBook, apply_context
 from agent.context.tokens import count_messages, count_text
 
 SUMMARY_HEAD = "Summary of earlier work in this session (older turns were compacted; the log keeps them):\n"
@@ -60,25 +61,54 @@ class ContextManager:
     root: Path
     system_prompt: str
     instructions: str = ""
-    summary: str = ""
-    evicted: dict[str, str] = field(default_factory=dict)  # tool_call_id -> stub
-    peak_tokens: int = 0
-    compactions: int = 0
-    compacted_upto: int = 0  # history index before which turns are replaced by the summary
+    book: ContextBook = field(default_factory=ContextBook)  # written only by the state's reducer
     mode: str = "full"  # "off" (no management) | "evict" (eviction only) | "full" (eviction + compaction)
     model_name: str = ""
     budget: int = 0  # input tokens we aim to stay under; set by `configure` (0 = not configured yet)
     window: int = 0
     counts_are_estimates: bool = True  # True unless counted with the model's own tokenizer (OpenAI models)
-    last_tokens: int = 0  # the last request's size, for the UI
     last_cached_tokens: int = 0  # cached input tokens the provider reported for the last call
     cached_tokens_total: int = 0
     offset: int = 0  # provider-reported input tokens minus our tiktoken count of the same request
     failures: int = 0  # consecutive failed compactions (circuit breaker at 3)
     compaction_disabled: bool = False
-    meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # call_id -> {"region", "edits"}
     notices: list[str] = field(default_factory=list)  # for the user, emitted by compaction.attach
     _last_raw: int = 0
+
+    @property
+    def evicted(self) -> dict[str, str]:
+        """tool_call_id -> stub of the outputs evicted from the view."""
+        return self.book.evicted
+
+    @property
+    def summary(self) -> str:
+        """The compaction summary ('' before the first compaction)."""
+        return self.book.summary
+
+    @property
+    def compacted_upto(self) -> int:
+        """History index before which turns are replaced by the summary."""
+        return self.book.compacted_upto
+
+    @property
+    def compactions(self) -> int:
+        """Compactions so far."""
+        return self.book.compactions
+
+    @property
+    def peak_tokens(self) -> int:
+        """The largest request so far."""
+        return self.book.peak_tokens
+
+    @property
+    def last_tokens(self) -> int:
+        """The last request's size, for the UI."""
+        return self.book.last_tokens
+
+    @property
+    def meta(self) -> dict[str, dict[str, Any]]:
+        """call_id -> {"region", "edits"} of tool results (what eviction calls superseded)."""
+        return self.book.meta
 
     def configure(self, model_name: str, settings: Any) -> None:
         """Set the budget from the model's window, the output reserve and --context-budget; fit the instructions."""
@@ -104,31 +134,36 @@ class ContextManager:
             return text
         return cut_tokens(text, int(self.budget * OUTPUT_SHARE), "output")
 
-    def prefix(self) -> list[dict[str, Any]]:
+    def prefix(self, book: ContextBook | None = None) -> list[dict[str, Any]]:
         """The part of the request that never changes between turns (until a compaction)."""
         text = self.system_prompt
         if self.instructions:
             text += "\n\nProject instructions:\n" + self.instructions
         messages: list[dict[str, Any]] = [{"role": "system", "content": text}]
-        if self.summary:
-            messages.append({"role": "user", "content": SUMMARY_HEAD + self.summary})
+        summary = (book or self.book).summary
+        if summary:
+            messages.append({"role": "user", "content": SUMMARY_HEAD + summary})
         return messages
 
-    def body(self, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def body(self, history: list[dict[str, Any]], book: ContextBook | None = None) -> list[dict[str, Any]]:
         """The append-only turns since the last compaction, evicted tool outputs shown as stubs."""
+        book = book or self.book
+        evicted = book.evicted
         out = []
-        for message in history[self.compacted_upto:]:
-            stub = self.evicted.get(message.get("tool_call_id", "")) if message.get("role") == "tool" else None
-            if message.get("role") == "assistant" and any(c.get("id") in self.evicted for c in message.get(
+        for message in history[book.compacted_upto:]:
+            stub = evicted.get(message.get("tool_call_id", "")) if message.get("role") == "tool" else None
+            if message.get("role") == "assistant" and any(c.get("id") in evicted for c in message.get(
                     "tool_calls") or []):
-                message = {**message, "tool_calls": [slim_call(c) if c.get("id") in self.evicted else c
+                message = {**message, "tool_calls": [slim_call(c) if c.get("id") in evicted else c
                                                      for c in message["tool_calls"]]}
             out.append({**message, "content": stub} if stub else message)
         return out
 
-    def view(self, history: list[dict[str, Any]], pad: Scratchpad) -> list[dict[str, Any]]:
-        """What the model sees: prefix, turns (evicted outputs as stubs), scratchpad in the tail."""
-        messages = self.prefix() + self.body(history)
+    def view(self, history: list[dict[str, Any]], pad: Scratchpad,
+             book: ContextBook | None = None) -> list[dict[str, Any]]:
+        """What the model sees: prefix, turns (evicted outputs as stubs), scratchpad in the tail; `book`: the view
+        as it would be after an eviction or compaction not yet applied."""
+        messages = self.prefix(book) + self.body(history, book)
         stable = len(messages)
         tail = pad.render(self.root)
         if tail:
@@ -145,44 +180,24 @@ class ContextManager:
         return max(0, count_messages(messages, tools) + self.offset)
 
     def measure(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> int:
-        """Token count of the request about to be sent, tracking the last and the peak."""
+        """Token count of the request about to be sent (its AssistantMessage records it as the last and peak)."""
         self._last_raw = count_messages(messages, tools)
-        tokens = max(0, self._last_raw + self.offset)
-        self.last_tokens = tokens
-        self.peak_tokens = max(self.peak_tokens, tokens)
-        return tokens
+        return max(0, self._last_raw + self.offset)
 
     def observe(self, event: Event) -> None:
-        """Learn from live events: read regions and edited paths of tool results; provider usage."""
-        if isinstance(event, ToolCallFinished):
-            if event.is_error:
-                return
-            edits = [e["path"] for e in event.data.get("file_edits") or [] if e.get("path")]
-            region = event.data.get("region")
-            if edits or isinstance(region, dict):
-                self.meta[event.call_id] = {"region": None if edits else region, "edits": edits}
-        elif isinstance(event, AssistantMessage):
+        """Calibrate the counter from live provider usage (the session's state is the reducer's, not this)."""
+        if isinstance(event, AssistantMessage):
             if event.input_tokens > 0 and self._last_raw > 0:
                 # Usage is exact for what was sent; tiktoken then only estimates what is new since.
                 self.offset = event.input_tokens - self._last_raw
             self.last_cached_tokens = event.cache_read_tokens or event.cached_tokens
             self.cached_tokens_total += self.last_cached_tokens
 
-    def apply(self, event: Event) -> None:
-        """Re-apply a logged eviction or compaction (resume); also learns from tool results."""
-        if isinstance(event, ContextEvicted):
-            self.evicted.update(event.stubs or {cid: f"[evicted: {cid}; call it again if needed]" for cid in event.call_ids})
-        elif isinstance(event, ContextCompacted):
-            self.summary = event.summary
-            self.compacted_upto = event.upto_index
-            self.compactions += 1
-        elif isinstance(event, ToolCallFinished):
-            self.observe(event)
 
 
 def apply_event(context: ContextManager, event: Event) -> None:
-    """Resume support: re-apply ContextEvicted / ContextCompacted so the rebuilt view equals the live one."""
-    context.apply(event)
+    """Fold one event into a stand-alone manager's book (a session's book is folded by its state's reducer)."""
+    apply_context(context.book, event)
 
 
 def mark_cache(messages: list[dict[str, Any]], stable: int) -> list[dict[str, Any]]:

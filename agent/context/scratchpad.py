@@ -29,16 +29,21 @@ class Scratchpad:
     facts: list[Fact] = field(default_factory=list)
     steps: list[dict[str, str]] = field(default_factory=list)
 
-    def add_fact(self, root: Path, text: str, path: str | None, symbol: str | None, lines: str | None) -> Fact:
-        """Record a fact with a content hash of what it points at."""
+    def new_fact(self, root: Path, text: str, path: str | None, symbol: str | None, lines: str | None) -> Fact:
+        """The next fact (not yet recorded: the session's reducer adds it), with a hash of what it points at."""
         fact = Fact(id=len(self.facts) + 1, text=text.strip(), path=path, symbol=symbol, lines=lines)
         fact.hash = pointer_hash(root, fact)
+        return fact
+
+    def add_fact(self, root: Path, text: str, path: str | None, symbol: str | None, lines: str | None) -> Fact:
+        """Record a fact with a content hash of what it points at (a stand-alone pad; a session's is folded)."""
+        fact = self.new_fact(root, text, path, symbol, lines)
         self.facts.append(fact)
         return fact
 
     def set_plan(self, steps: list[dict[str, str]]) -> None:
         """Replace the plan."""
-        self.steps = [{"step": s["step"], "status": s.get("status", "pending")} for s in steps]
+        self.steps = plan_steps(steps)
 
     def render(self, root: Path | None = None) -> str:
         """The scratchpad as the model sees it; stale pointers are marked."""
@@ -59,6 +64,11 @@ class Scratchpad:
     def to_dict(self) -> dict[str, Any]:
         """Serialisable state."""
         return {"facts": [asdict(f) for f in self.facts], "steps": self.steps}
+
+
+def plan_steps(steps: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Plan steps in their recorded form: {"step", "status"}."""
+    return [{"step": s["step"], "status": s.get("status", "pending")} for s in steps]
 
 
 def _pointer(fact: Fact) -> str:

@@ -1,20 +1,20 @@
-"""Tools that act on the session itself: note, plan, compact, finish (the loop gives them meaning)."""
+"""Tools that act on the session itself: note, plan, compact, finish; they return typed outcomes the loop acts on."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import SkipJsonSchema
 
-from agent.context.scratchpad import Scratchpad
 from agent.backends.base import ToolCall
-from agent.core.events import ToolCallFinished
-from tools.base import Args, Tool, ToolContext, ToolError, ToolResult
-
-if TYPE_CHECKING:
-    from agent.core.loop import TurnState
-    from agent.core.session import Session
+from agent.core.events import Outcome, ToolCallFinished
+from agent.core.host import SessionHost
+from agent.context.scratchpad import Scratchpad, plan_steps
+from agent.core.toolcalls import TurnState, execute_call
+from tools.base import (
+    Args, CompactRequested, FactNoted, Finished, PlanSet, Tool, ToolContext, ToolError, ToolResult,
+)
 
 
 class NoteParams(Args):
@@ -40,15 +40,17 @@ class NoteTool(Tool):
         "Add a fact to the scratchpad; `at`: 'path:symbol:3-9'."
     )
     Params = NoteParams
+    read_only = False
+    session_only = True
 
     async def run(self, args: NoteParams, ctx: ToolContext) -> ToolResult:
-        """Add the fact."""
+        """The fact, numbered after the pad's (the session records it when it folds the NoteAdded event)."""
         pad: Scratchpad = ctx.extra["scratchpad"]
         if not args.text.strip():
             raise ToolError("empty note")
         path, symbol, lines = split_pointer(args.at) if args.at else (args.path, args.symbol, args.lines)
-        fact = pad.add_fact(ctx.root, args.text, path, symbol, lines)
-        return ToolResult(f"noted #{fact.id}", data={"fact": fact.__dict__})
+        fact = pad.new_fact(ctx.root, args.text, path, symbol, lines)
+        return ToolResult(f"noted #{fact.id}", data={"fact": dict(fact.__dict__)}, outcome=FactNoted(dict(fact.__dict__)))
 
 
 class PlanStep(BaseModel):
@@ -67,15 +69,17 @@ class PlanTool(Tool):
         "Set the plan: all steps with statuses."
     )
     Params = PlanParams
+    read_only = False
+    session_only = True
 
     async def run(self, args: PlanParams, ctx: ToolContext) -> ToolResult:
-        """Replace the plan."""
-        pad: Scratchpad = ctx.extra["scratchpad"]
+        """The new plan (the session records it when it folds the PlanUpdated event)."""
         if not args.steps:
             raise ToolError("a plan needs at least one step")
-        pad.set_plan([s.model_dump() for s in args.steps])
+        steps = plan_steps([s.model_dump() for s in args.steps])
         done = sum(1 for s in args.steps if s.status == "done")
-        return ToolResult(f"plan recorded: {len(args.steps)} steps, {done} done", data={"steps": pad.steps})
+        return ToolResult(f"plan recorded: {len(args.steps)} steps, {done} done", data={"steps": steps},
+                          outcome=PlanSet(steps))
 
     def describe_call(self, args: dict) -> str:
         """`plan (4 steps)`."""
@@ -92,6 +96,12 @@ class CompactTool(Tool):
         "Summarise older turns."
     )
     Params = CompactParams
+    read_only = False
+    session_only = True
+
+    async def run(self, args: CompactParams, ctx: ToolContext) -> ToolResult:
+        """Ask for compaction (the loop runs it: the result's text is the compaction's report)."""
+        return ToolResult("", outcome=CompactRequested(args.focus or ""))
 
 
 class FinishParams(Args):
@@ -105,20 +115,35 @@ class FinishTool(Tool):
         "End the task; `verify`: a command that must pass first."
     )
     Params = FinishParams
+    read_only = False
+    session_only = True
+
+    def parse(self, raw: dict[str, Any]) -> Args:
+        """A summary string is required; a `verify` that is not a string is ignored (as it always was)."""
+        if not isinstance(raw.get("summary"), str):
+            raise ToolError("finish needs a `summary` string")
+        verify = raw.get("verify")
+        return FinishParams(summary=raw["summary"], verify=verify if isinstance(verify, str) else None)
+
+    async def run(self, args: FinishParams, ctx: ToolContext) -> ToolResult:
+        """Ask to end the task (the loop runs `verify` first and decides)."""
+        return ToolResult("finished", outcome=Finished(args.summary, args.verify or ""))
+
+    def describe_call(self, args: dict[str, Any]) -> str:
+        """Just `finish` (the summary shows when it is accepted)."""
+        return self.name
 
 
-async def run_verify(session: Session, state: TurnState, call: ToolCall, command: str) -> ToolCallFinished | None:
+async def run_verify(session: SessionHost, state: TurnState, call: ToolCall, command: str) -> ToolCallFinished | None:
     """Run finish's `verify` as a `run` call (same policy, sandbox, checkpoint); None when it exits 0."""
-    from agent.core.toolcalls import execute_call
-
     probe = ToolCall(id=call.id, name="run", arguments=json.dumps({"command": command}))
-    result = await execute_call(session, state, probe, announce=False)
+    result = (await execute_call(session, state, probe, announce=False)).event
     passed = not result.is_error and result.data.get("exit_code") == 0
-    session.totals.verified = passed
     if passed:
         state.ran_after_edit = True
         return None
     output = result.text.removeprefix("error: ")
     text = f"error: not finished: verify `{command}` failed; fix it and finish again.\n{output}"
-    return ToolCallFinished(call_id=call.id, name="finish", text=text, is_error=True, duration=result.duration,
-                            data={k: v for k, v in result.data.items() if k != "file_edits"})
+    data = {**{k: v for k, v in result.data.items() if k != "file_edits"}, "verify": command}
+    return ToolCallFinished(call_id=call.id, name=call.name, text=text, is_error=True, duration=result.duration,
+                            data=data, outcome=Outcome.COMMAND)

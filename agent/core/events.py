@@ -4,22 +4,102 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
 
-EVENT_VERSION = 1
+if TYPE_CHECKING:  # tools.base loads pydantic: the events stay light for readers of logs
+    from tools.base import ApprovalKind
+
 _EVENTS: dict[str, type[Event]] = {}
+
+
+class NoticeLevel(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class Decision(StrEnum):
+    """An answer to an approval request."""
+
+    ALLOW = "allow"
+    ALWAYS = "always"
+    DENY = "deny"
+
+
+class DecidedBy(StrEnum):
+    USER = "user"
+    POLICY = "policy"
+
+
+class ErrorKind(StrEnum):
+    """Why a model call failed (ModelError.kind), or `internal` for pith's own failures."""
+
+    AUTH = "auth"
+    NOT_FOUND = "not_found"
+    RATE_LIMIT = "rate_limit"
+    SERVER = "server"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    CONTEXT_LENGTH = "context_length"
+    BAD_REQUEST = "bad_request"
+    BAD_RESPONSE = "bad_response"
+    TOOLS_UNSUPPORTED = "tools_unsupported"
+    SCRIPT_EXHAUSTED = "script_exhausted"
+    OTHER = "other"
+    INTERNAL = "internal"
+
+
+class EvictionReason(StrEnum):
+    """Why tool outputs were stubbed (docs/context.md)."""
+
+    AGE = "age"
+    BUDGET = "budget"
+    REREAD = "reread"
+    EDITED = "edited"
+    RERUN = "rerun"
+    RETRIED = "retried"
+
+
+class UsagePurpose(StrEnum):
+    COMPACTION = "compaction"
+
+
+class TurnStatus(StrEnum):
+    """How a turn (one user message) ended; `log_error`: the session log could not be written, the turn stopped."""
+
+    FINISHED = "finished"
+    ANSWERED = "answered"
+    NOT_COMPLETED = "not_completed"
+    LIMIT_REACHED = "limit_reached"
+    MODEL_ERROR = "model_error"
+    INTERRUPTED = "interrupted"
+    LOG_ERROR = "log_error"
+
+
+class Outcome(StrEnum):
+    """What a tool result did beyond its text ('' for nothing): front ends test `event.outcome == Outcome.FINISHED`."""
+
+    NONE = ""
+    FINISHED = "finished"
+    COMPACTED = "compacted"
+    COMMAND = "command"
+    PLAN = "plan"
+    NOTE = "note"
 
 
 @dataclass(kw_only=True)
 class Event:
-    """Base event: `durable` ones are written to the session log."""
+    """Base event. Every subclass declares `durable` (written to the session log or live only): no default."""
 
     type: ClassVar[str] = "event"
-    durable: ClassVar[bool] = True
+    durable: ClassVar[bool]
     ts: float = field(default_factory=time.time)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if not isinstance(cls.__dict__.get("durable"), bool):
+            raise TypeError(f"{cls.__name__} must declare durable: ClassVar[bool] (True: logged, False: live only)")
         _EVENTS[cls.type] = cls
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,12 +111,28 @@ def event_from_dict(raw: dict[str, Any]) -> Event:
     """Rebuild an event from its dict; unknown keys are ignored, unknown types raise KeyError."""
     cls = _EVENTS[raw["type"]]
     names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in raw.items() if k in names})
+    event = cls(**{k: v for k, v in raw.items() if k in names})
+    if isinstance(event, ToolCallFinished) and "outcome" not in raw:
+        event.outcome = _old_outcome(event)
+    return event
+
+
+def _old_outcome(event: ToolCallFinished) -> Outcome:
+    """The outcome of a result logged without one: older logs (names only here, at the log's migration boundary).
+    A newer log omits only empty outcomes, and these rules give exactly those results none."""
+    if event.name == "finish":
+        if not event.is_error:
+            return Outcome.FINISHED
+        return Outcome.COMMAND if event.data else Outcome.NONE  # only a failed `verify` left data
+    if event.name == "run" and "exit_code" in event.data:
+        return Outcome.COMMAND
+    return Outcome.NONE
 
 
 @dataclass(kw_only=True)
 class SessionStarted(Event):
     type: ClassVar[str] = "session_started"
+    durable: ClassVar[bool] = True
     session_id: str
     model: str
     root: str
@@ -48,6 +144,7 @@ class UserMessage(Event):
     """What the user typed (`text`, shown as typed) and what pith attached to it (mentions, `!command` output)."""
 
     type: ClassVar[str] = "user_message"
+    durable: ClassVar[bool] = True
     text: str
     attachment: str = ""
 
@@ -78,6 +175,7 @@ class ShellRan(Event):
     """A `!command` the user ran; its output reaches the model with the next user message."""
 
     type: ClassVar[str] = "shell_ran"
+    durable: ClassVar[bool] = True
     command: str
     output: str
     exit_code: int | None = None
@@ -91,12 +189,17 @@ class ReminderAdded(Event):
     """A message the loop added to the conversation (plan, finish or verify reminder)."""
 
     type: ClassVar[str] = "reminder_added"
+    durable: ClassVar[bool] = True
     text: str
 
 
 @dataclass(kw_only=True)
 class TurnStarted(Event):
+    """One model call (a step) begins: it fires per model request, so a user message may have several; TurnEnded
+    fires once per user message (the log keeps these names)."""
+
     type: ClassVar[str] = "turn_started"
+    durable: ClassVar[bool] = True
     step: int
 
 
@@ -112,6 +215,7 @@ class AssistantMessage(Event):
     """One model reply: the exact assistant message appended to the conversation."""
 
     type: ClassVar[str] = "assistant_message"
+    durable: ClassVar[bool] = True
     step: int
     content: str
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
@@ -130,7 +234,8 @@ class ModelUsage(Event):
     """A model call outside the conversation (the compaction summariser): its tokens and cost count too."""
 
     type: ClassVar[str] = "model_usage"
-    purpose: str  # "compaction"
+    durable: ClassVar[bool] = True
+    purpose: UsagePurpose
     model: str = ""
     input_tokens: int = 0
     output_tokens: int = 0
@@ -142,6 +247,7 @@ class ModelUsage(Event):
 @dataclass(kw_only=True)
 class ToolCallStarted(Event):
     type: ClassVar[str] = "tool_call_started"
+    durable: ClassVar[bool] = True
     call_id: str
     name: str
     arguments: dict[str, Any]
@@ -153,20 +259,30 @@ class ToolCallFinished(Event):
     """A tool result: `text` is exactly what the model saw."""
 
     type: ClassVar[str] = "tool_call_finished"
+    durable: ClassVar[bool] = True
     call_id: str
     name: str
     text: str
     is_error: bool = False
     duration: float = 0.0
     data: dict[str, Any] = field(default_factory=dict)
+    outcome: Outcome = Outcome.NONE
+
+    def to_dict(self) -> dict[str, Any]:
+        """As Event.to_dict, without an empty outcome (results that did nothing more log as they always did)."""
+        raw = super().to_dict()
+        if not raw.get("outcome"):
+            raw.pop("outcome", None)
+        return raw
 
 
 @dataclass(kw_only=True)
 class ApprovalRequested(Event):
     type: ClassVar[str] = "approval_requested"
+    durable: ClassVar[bool] = True
     request_id: str
     tool: str
-    kind: str
+    kind: ApprovalKind
     summary: str
     pattern: str = ""
     detail: str = ""
@@ -177,15 +293,17 @@ class ApprovalRequested(Event):
 @dataclass(kw_only=True)
 class ApprovalResolved(Event):
     type: ClassVar[str] = "approval_resolved"
+    durable: ClassVar[bool] = True
     request_id: str
-    decision: str  # "allow" | "always" | "deny"
+    decision: Decision
     reason: str = ""
-    by: str = "user"  # "user" | "policy"
+    by: DecidedBy = DecidedBy.USER
 
 
 @dataclass(kw_only=True)
 class FileEdited(Event):
     type: ClassVar[str] = "file_edited"
+    durable: ClassVar[bool] = True
     path: str
     diff: str
     before_hash: str | None = None
@@ -195,6 +313,7 @@ class FileEdited(Event):
 @dataclass(kw_only=True)
 class CheckpointCreated(Event):
     type: ClassVar[str] = "checkpoint_created"
+    durable: ClassVar[bool] = True
     sha: str
     label: str
 
@@ -202,12 +321,14 @@ class CheckpointCreated(Event):
 @dataclass(kw_only=True)
 class PlanUpdated(Event):
     type: ClassVar[str] = "plan_updated"
+    durable: ClassVar[bool] = True
     steps: list[dict[str, Any]]
 
 
 @dataclass(kw_only=True)
 class NoteAdded(Event):
     type: ClassVar[str] = "note_added"
+    durable: ClassVar[bool] = True
     fact: dict[str, Any]
 
 
@@ -216,16 +337,18 @@ class ContextEvicted(Event):
     """Tool outputs replaced by one-line stubs in the model's view (the log keeps them); `stubs` maps call_id -> stub."""
 
     type: ClassVar[str] = "context_evicted"
+    durable: ClassVar[bool] = True
     call_ids: list[str]
     tokens_before: int
     tokens_after: int
-    reason: str = "age"  # age | budget | reread | edited | rerun | retried (docs/context.md)
+    reason: EvictionReason = EvictionReason.AGE
     stubs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
 class ContextCompacted(Event):
     type: ClassVar[str] = "context_compacted"
+    durable: ClassVar[bool] = True
     summary: str
     upto_index: int
     tokens_before: int
@@ -239,8 +362,9 @@ class Notice(Event):
     """Something the user should know that is not an error (retry, reminder, fallback)."""
 
     type: ClassVar[str] = "notice"
+    durable: ClassVar[bool] = True
     text: str
-    level: str = "info"
+    level: NoticeLevel = NoticeLevel.INFO
 
 
 @dataclass(kw_only=True)
@@ -262,18 +386,38 @@ class CommandOutput(Event):
 
 
 @dataclass(kw_only=True)
+class ModelSwitched(Event):
+    """The session now talks to another model (from the next request on)."""
+
+    type: ClassVar[str] = "model_switched"
+    durable: ClassVar[bool] = True
+    model: str
+
+
+@dataclass(kw_only=True)
+class DiffShown(Event):
+    """The session's changes so far, as asked for by ShowDiff (live view only)."""
+
+    type: ClassVar[str] = "diff_shown"
+    durable: ClassVar[bool] = False
+    text: str
+
+
+@dataclass(kw_only=True)
 class ErrorOccurred(Event):
     type: ClassVar[str] = "error"
+    durable: ClassVar[bool] = True
     message: str
-    kind: str = "internal"
+    kind: ErrorKind | str = ErrorKind.INTERNAL  # a backend may name a kind this list lacks
 
 
 @dataclass(kw_only=True)
 class TurnEnded(Event):
-    """The agent stopped for this user message and waits for the next one."""
+    """The agent stopped for this user message and waits for the next one (one per user message; see TurnStarted)."""
 
     type: ClassVar[str] = "turn_ended"
-    status: str
+    durable: ClassVar[bool] = True
+    status: TurnStatus
 
 
 @dataclass(kw_only=True)
@@ -281,7 +425,8 @@ class SessionFinished(Event):
     """The run's final result; also the last line of `pith run --json`."""
 
     type: ClassVar[str] = "session_finished"
-    status: str  # finished | answered | not_completed | limit_reached | model_error | interrupted
+    durable: ClassVar[bool] = True
+    status: TurnStatus
     session_id: str = ""
     log_path: str = ""
     summary: str = ""
@@ -315,7 +460,7 @@ class SubmitTurn(Op):
 @dataclass
 class ResolveApproval(Op):
     request_id: str
-    decision: str  # "allow" | "always" | "deny"
+    decision: Decision
     reason: str = ""
 
 
@@ -336,7 +481,9 @@ class Undo(Op):
 
 @dataclass
 class Shutdown(Op):
-    pass
+    """End the session; `status` overrides the final status when the front end knows better (a signal arrived)."""
+
+    status: TurnStatus | None = None
 
 
 @dataclass
@@ -351,3 +498,18 @@ class Rewind(Op):
     """Restore the working tree to one of the session's checkpoints (by sha)."""
 
     sha: str
+
+
+@dataclass
+class SwitchModel(Op):
+    """Talk to another model from the next request on; answered by ModelSwitched, or a Notice(level="error")."""
+
+    model: str
+
+
+@dataclass
+class ShowDiff(Op):
+    """Show the session's changes so far; answered by DiffShown."""
+
+
+StepStarted = TurnStarted  # the clearer name for what TurnStarted is: one model call

@@ -1,20 +1,23 @@
-"""The turn loop: ask the model, run its tool calls (read-only ones concurrently), until finish or a limit."""
+"""The turn loop: ask the model, run its tool calls (read-only ones concurrently), until the task ends or a limit.
+
+The loop never writes the session's state: it emits events and the session folds them (agent/state.py)."""
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from agent.backends.base import ModelError, ModelReply, ToolCall
+from agent.context.compaction import compact_now, maintain
+from agent.core.control import run_verify
 from agent.core.events import (
-    AssistantDelta, AssistantMessage, ErrorOccurred, Notice, NoteAdded, PlanUpdated, ReminderAdded, ToolCallStarted,
-    ToolCallFinished, TurnStarted, UserMessage,
+    AssistantDelta, AssistantMessage, ErrorOccurred, Notice, Outcome, ReminderAdded, ToolCallFinished,
+    ToolCallStarted, TurnStarted, TurnStatus, UserMessage,
 )
-from agent.core.toolcalls import decode_arguments, execute_call
-
-if TYPE_CHECKING:
-    from agent.core.session import Session
+from agent.core.host import SessionHost
+from agent.core.mentions import attachment_for
+from agent.core.toolcalls import CallResult, TurnState, decode_arguments, execute_call, finish_call
+from tools.base import CompactRequested, Finished
 
 PLAN_NUDGE = "Before reading or editing, record your plan with the `plan` tool: hypotheses and what you will look at."
 FINISH_NUDGE = "If the task is done, call `finish` with a summary; otherwise continue with a tool call."
@@ -24,48 +27,30 @@ VERIFY_NUDGE = (
 )
 
 
-@dataclass
-class TurnState:
-    """What the loop remembers within one user turn."""
-
-    started: float
-    plan_nudged: bool = False
-    finish_nudged: bool = False
-    verify_nudged: bool = False
-    edited: bool = False
-    ran_after_edit: bool = False
-    checkpointed: bool = False
-
-
-async def run_turn(session: Session, text: str) -> str:
+async def run_turn(session: SessionHost, text: str) -> TurnStatus:
     """Run until the model finishes, stops, or a limit is hit; returns the turn status."""
-    from agent.core.mentions import attachment_for
-
-    message = UserMessage(text=text, attachment=await attachment_for(session, text))
-    session.history.append({"role": "user", "content": message.model_text()})
-    session.emit(message)
+    session.emit(UserMessage(text=text, attachment=await attachment_for(session, text)))
     state = TurnState(started=time.monotonic())
     while True:
-        limit = check_limits(session, state)
+        limit = check_limits(session)
         if limit:
             session.limit_hit = limit
             session.emit(Notice(text=f"limit reached: {limit}", level="warning"))
-            return "limit_reached"
+            return TurnStatus.LIMIT_REACHED
         reply = await ask_model(session)
         if reply is None:
-            return "model_error"
+            return TurnStatus.MODEL_ERROR
         status = await handle_reply(session, state, reply)
-        if status:
+        if status is not None:
             return status
 
 
-def remind(session: Session, text: str) -> None:
+def remind(session: SessionHost, text: str) -> None:
     """Add a loop reminder to the conversation, as an event so a resumed session sees it too."""
-    session.history.append({"role": "user", "content": text})
     session.emit(ReminderAdded(text=text))
 
 
-def check_limits(session: Session, state: TurnState) -> str:
+def check_limits(session: SessionHost) -> str:
     """The name of the first limit reached, or ''."""
     s = session.settings
     if s.max_steps and session.totals.steps >= s.max_steps:
@@ -76,10 +61,8 @@ def check_limits(session: Session, state: TurnState) -> str:
     return ""
 
 
-async def ask_model(session: Session) -> ModelReply | None:
+async def ask_model(session: SessionHost) -> ModelReply | None:
     """One model call with the current view; a context-length error compacts once and retries."""
-    from agent.context.compaction import compact_now, maintain
-
     await maintain(session)
     for attempt in range(2):
         tools = [t.schema() for t in session.tools.values()]
@@ -94,20 +77,15 @@ async def ask_model(session: Session) -> ModelReply | None:
                 await compact_now(session, "", reason="context_length")
                 continue
             session.emit(ErrorOccurred(message=str(err), kind=err.kind))
-            session.model_error = err
             return None
         record_reply(session, reply, context_tokens)
         return reply
     return None
 
 
-def record_reply(session: Session, reply: ModelReply, context_tokens: int) -> None:
-    """Append the assistant message to the history and emit it."""
-    calls = [c.to_message() for c in reply.tool_calls]
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content or ""}
-    if calls:
-        message["tool_calls"] = calls
-    session.history.append(message)
+def record_reply(session: SessionHost, reply: ModelReply, context_tokens: int) -> None:
+    """Emit the assistant message (the state appends it to the history)."""
+    calls: list[dict[str, Any]] = [c.to_message() for c in reply.tool_calls]
     read = reply.cache_read_tokens or reply.cached_tokens
     session.emit(AssistantMessage(
         step=session.totals.steps + 1, content=reply.content or "", tool_calls=calls,
@@ -117,36 +95,36 @@ def record_reply(session: Session, reply: ModelReply, context_tokens: int) -> No
     ))
 
 
-async def handle_reply(session: Session, state: TurnState, reply: ModelReply) -> str:
-    """Run the reply's tool calls; return a final status or '' to continue."""
+async def handle_reply(session: SessionHost, state: TurnState, reply: ModelReply) -> TurnStatus | None:
+    """Run the reply's tool calls; a final status, or None to continue."""
     if not reply.tool_calls:
-        if session.settings.interactive or state.finish_nudged:
-            session.totals.summary = reply.content
-            return "answered" if session.settings.interactive else "not_completed"
+        if session.settings.interactive or state.finish_nudged:  # the reply is the answer (the state keeps it)
+            return TurnStatus.ANSWERED if session.settings.interactive else TurnStatus.NOT_COMPLETED
         state.finish_nudged = True
         remind(session, FINISH_NUDGE)
-        return ""
+        return None
     status = await run_calls(session, state, reply.tool_calls)
-    if status:
+    if status is not None:
         return status
     if session.settings.plan and not state.plan_nudged and not session.pad.steps:
         state.plan_nudged = True
         remind(session, PLAN_NUDGE)
-    return ""
+    return None
 
 
-async def run_calls(session: Session, state: TurnState, calls: list[ToolCall]) -> str:
-    """Execute calls in order, batching consecutive read-only ones concurrently; '' or 'finished'."""
-    status = ""
+async def run_calls(session: SessionHost, state: TurnState, calls: list[ToolCall]) -> TurnStatus | None:
+    """Execute calls in order, batching consecutive read-only ones concurrently; None, or the status that ended
+    the turn (later calls are then answered, not run)."""
+    status: TurnStatus | None = None
     batch: list[ToolCall] = []
     for call in calls:
         tool = session.tools.get(call.name)
-        if tool is not None and tool.read_only and call.name not in ("finish", "compact"):
+        if tool is not None and tool.read_only:
             batch.append(call)
             continue
         await run_batch(session, state, batch)
         batch = []
-        if status:
+        if status is not None:
             record_skip(session, call, "not run: the task was already finished by an earlier call")
             continue
         status = await run_one(session, state, call)
@@ -154,7 +132,7 @@ async def run_calls(session: Session, state: TurnState, calls: list[ToolCall]) -
     return status
 
 
-async def run_batch(session: Session, state: TurnState, batch: list[ToolCall]) -> None:
+async def run_batch(session: SessionHost, state: TurnState, batch: list[ToolCall]) -> None:
     """Run read-only calls concurrently; results are recorded in call order."""
     if not batch:
         return
@@ -166,75 +144,50 @@ async def run_batch(session: Session, state: TurnState, batch: list[ToolCall]) -
         finish_call(session, result)
 
 
-async def run_one(session: Session, state: TurnState, call: ToolCall) -> str:
-    """Run one call that may change things or end the turn."""
-    if call.name == "finish":
-        return await finish(session, state, call)
+async def run_one(session: SessionHost, state: TurnState, call: ToolCall) -> TurnStatus | None:
+    """Run one call that may change things or end the turn, and act on its outcome."""
     result = await execute_call(session, state, call, announce=True)
+    if isinstance(result.outcome, Finished) and not result.event.is_error:
+        return await finish(session, state, call, result)
+    if isinstance(result.outcome, CompactRequested) and not result.event.is_error:
+        result.event.text = await compact_now(session, result.outcome.focus, reason="model")
+        result.event.outcome = Outcome.COMPACTED
     finish_call(session, result)
-    if call.name == "run" and not result.is_error and state.edited:
+    if result.event.outcome == Outcome.COMMAND and not result.event.is_error and state.edited:
         state.ran_after_edit = True
-        session.totals.verified = result.data.get("exit_code") == 0
-    return ""
+    return None
 
 
-async def finish(session: Session, state: TurnState, call: ToolCall) -> str:
-    """Accept `finish` once its `verify` command passes, or after one reminder to verify when files changed."""
-    from agent.core.control import run_verify
-
-    args, error = decode_arguments(call)
-    session.emit(ToolCallStarted(call_id=call.id, name="finish", arguments=args or {}, label="finish"))
-    if error or not isinstance(args.get("summary"), str):
-        text = error or "finish needs a `summary` string"
-        finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text=text, is_error=True))
-        return ""
-    verify = args.get("verify") if isinstance(args.get("verify"), str) else ""
+async def finish(session: SessionHost, state: TurnState, call: ToolCall, result: CallResult) -> TurnStatus | None:
+    """Accept a finish once its `verify` command passes, or after one reminder to verify when files changed."""
+    assert isinstance(result.outcome, Finished)
+    verify = result.outcome.verify
     failed = await run_verify(session, state, call, verify) if verify.strip() else None
     if failed:
         finish_call(session, failed)
-        return ""
+        return None
     if not verify.strip() and state.edited and not state.ran_after_edit and not state.verify_nudged:
         state.verify_nudged = True
-        finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text=VERIFY_NUDGE, is_error=True))
-        return ""
-    session.totals.summary = args["summary"]
+        finish_call(session, ToolCallFinished(call_id=call.id, name=call.name, text=VERIFY_NUDGE, is_error=True))
+        return None
     text = f"finished (verified: `{verify}` exited 0)" if verify.strip() else "finished"
-    finish_call(session, ToolCallFinished(call_id=call.id, name="finish", text=text, data={"verify": verify}))
-    return "finished"
+    finish_call(session, ToolCallFinished(call_id=call.id, name=call.name, text=text, data={"verify": verify},
+                                          outcome=Outcome.FINISHED))
+    return TurnStatus.FINISHED
 
 
-def finish_call(session: Session, result: ToolCallFinished) -> None:
-    """Append the tool message to the history and emit the result (and side events)."""
-    result.text = session.context.cap_output(result.text)  # no single output may flood the budget
-    session.history.append({"role": "tool", "tool_call_id": result.call_id, "content": result.text})
-    session.record_result(result)
-    if result.is_error:
-        return
-    if result.name == "plan":
-        session.emit(PlanUpdated(steps=list(session.pad.steps)))
-    elif result.name == "note" and "fact" in result.data:
-        session.emit(NoteAdded(fact=result.data["fact"]))
-
-
-def record_skip(session: Session, call: ToolCall, reason: str) -> None:
+def record_skip(session: SessionHost, call: ToolCall, reason: str) -> None:
     """Answer a call that will not run, so the history stays well-formed."""
     finish_call(session, ToolCallFinished(call_id=call.id, name=call.name, text=reason, is_error=True))
 
 
-def close_open_calls(session: Session, reason: str) -> None:
+def close_open_calls(session: SessionHost, reason: str) -> None:
     """After an interrupt, answer every tool call still without a result."""
-    answered = {m.get("tool_call_id") for m in session.history if m.get("role") == "tool"}
-    for message in reversed(session.history):
-        if message.get("role") != "assistant":
-            continue
-        for call in message.get("tool_calls") or []:
-            if call["id"] not in answered:
-                fake = ToolCall(id=call["id"], name=call["function"]["name"], arguments="{}")
-                record_skip(session, fake, reason)
-        break
+    for call_id, name in list(session.state.pending.items()):
+        record_skip(session, ToolCall(id=call_id, name=name, arguments="{}"), reason)
 
 
-def _label(session: Session, call: ToolCall) -> str:
+def _label(session: SessionHost, call: ToolCall) -> str:
     """A short label for the UI."""
     tool = session.tools.get(call.name)
     args = decode_arguments(call)[0] or {}

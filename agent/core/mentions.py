@@ -5,14 +5,12 @@ import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from agent.core.host import SessionHost
+from agent.core.user_shell import drain_pending
 from tools.base import ToolContext, ToolError
 from tools.languages import language_for
 from tools.paths import rel, resolve
-
-if TYPE_CHECKING:
-    from agent.core.session import Session
 
 MENTION = re.compile(r"(?<![\w@/])@((?:[\w.\-]+/)*[\w.\-]+/?)(?::([A-Za-z_][\w.]*))?")
 TRAILING = ".,;:!?)]}'\""
@@ -137,10 +135,8 @@ async def build_attachment(text: str, ctx: ToolContext) -> str:
     return "\n".join(parts)
 
 
-async def attachment_for(session: Session, text: str) -> str:
+async def attachment_for(session: SessionHost, text: str) -> str:
     """Everything pith adds to this user message: pending `!command` output, then the mentions' attachment."""
-    from agent.core.user_shell import drain_pending
-
     parts = [await drain_pending(session)]
     try:
         parts.append(await build_attachment(text, session.tool_ctx))

@@ -1,62 +1,43 @@
-"""The Session: front ends submit ops and consume events; the log records every durable event."""
+"""The Session: front ends submit ops and consume events; the log records every durable event; the state is the
+fold of the events (agent/state.py)."""
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent.core.approval import Policy
 from agent.backends.base import Model
+from agent.core.checkpoints import SessionCheckpoints
+from agent.context.compaction import compact_now
 from agent.settings.config import Settings
 from agent.context.manager import ContextManager
 from agent.core.events import (
-    ApprovalRequested, ApprovalResolved, AssistantMessage, Compact, Event, FileEdited, Interrupt, ModelUsage, Op,
-    ResolveApproval, SessionFinished, SessionStarted, Shutdown, SubmitTurn, ToolCallFinished, TurnEnded, Undo,
-    Notice, IndexProgress, Rewind, RunShell,
+    ApprovalRequested, ApprovalResolved, Compact, DiffShown, Event, IndexProgress, Interrupt, ModelSwitched, Notice,
+    Op, ResolveApproval, Rewind, RunShell, SessionFinished, SessionStarted, ShowDiff, Shutdown, SubmitTurn,
+    SwitchModel, TurnEnded, TurnStatus, Undo,
 )
+from agent.core.host import ModelFactory, ShellJobs
 from agent.log.writer import SessionLog
+from agent.core.loop import close_open_calls, run_turn
 from agent.context.scratchpad import Scratchpad
-from tools.base import Tool, ToolContext
+from agent.core.session_git import rewind
+from agent.core.state import SessionState, Totals
+from agent.core.user_shell import cancel_user_command, start_user_command
+from tools.base import ApprovalKind, Tool, ToolContext
 
-
-@dataclass
-class Totals:
-    """Running totals for the result object."""
-
-    steps: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0  # = cache_read_tokens
-    cost: float | None = 0.0
-    files: list[str] = field(default_factory=list)
-    last_status: str = "not_completed"
-    summary: str = ""
-    verified: bool = False
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-
-    def add(self, event: AssistantMessage | ModelUsage) -> None:
-        """Count one model call (a step unless it is a summariser call); unknown cost makes the total unknown."""
-        if isinstance(event, AssistantMessage):
-            self.steps += 1
-        read = event.cache_read_tokens or getattr(event, "cached_tokens", 0)
-        self.input_tokens += event.input_tokens
-        self.output_tokens += event.output_tokens
-        self.cached_tokens += read
-        self.cache_read_tokens += read
-        self.cache_write_tokens += event.cache_write_tokens
-        self.cost = None if self.cost is None or event.cost is None else self.cost + event.cost
+BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind"}  # ops that wait for the running turn
 
 
 class Session:
-    """One conversation with the agent: `submit(op)` in, `events()` out."""
+    """One conversation with the agent: `submit(op)` in, `events()` out; `state` is read-only for front ends."""
 
     def __init__(
         self, *, session_id: str, settings: Settings, model: Model, root: Path, tools: dict[str, Tool],
         context: ContextManager, log: SessionLog | None = None, policy: Policy | None = None,
+        model_factory: ModelFactory | None = None,
     ) -> None:
         self.id = session_id
         self.settings = settings
@@ -67,9 +48,11 @@ class Session:
         self.log = log
         self.policy = policy or Policy(mode=settings.approve, allow=settings.allow, deny=settings.deny)
         self.policy.sandbox = settings.sandbox
-        self.history: list[dict[str, Any]] = []
-        self.pad = Scratchpad()
-        self.totals = Totals()
+        self.model_factory = model_factory
+        self.compact_model: Model | None = None  # the summariser; built from settings.compact_model on first use
+        self._state = SessionState(context=context.book, model=model.name)
+        self.checkpoints = SessionCheckpoints(root, session_id)
+        self.shell = ShellJobs()
         self.tool_ctx = ToolContext(
             root=root, default_timeout=settings.command_timeout, syntax_gate=settings.syntax_gate,
             extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "network": settings.network,
@@ -78,15 +61,37 @@ class Session:
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._approvals: dict[str, asyncio.Future[ResolveApproval]] = {}
         self._turn: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self.log_error: str | None = None
-        self.limit_hit = ""
-        self.model_error: Exception | None = None
+        self.limit_hit = ""  # the limit that stopped the turn (the loop or the --timeout watchdog sets it)
+
+    # ---- the state, read only ----
+
+    @property
+    def state(self) -> SessionState:
+        """Everything the session knows, folded from its events (read it, never write it)."""
+        return self._state
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The conversation as the model gets it."""
+        return self._state.history
+
+    @property
+    def pad(self) -> Scratchpad:
+        """The scratchpad (facts and plan)."""
+        return self._state.pad
+
+    @property
+    def totals(self) -> Totals:
+        """Running counts: steps, tokens, cost, files."""
+        return self._state.totals
 
     # ---- events out ----
 
     def emit(self, event: Event) -> None:
-        """Record a durable event in the log, then hand it to the front end."""
+        """Record a durable event in the log, fold it into the state, then hand it to the front end."""
         if self.log is not None and event.durable and self.log_error is None:
             try:
                 self.log.write(event)
@@ -95,16 +100,9 @@ class Session:
                 self._events.put_nowait(Notice(text=f"session log failed, stopping: {exc}", level="error"))
                 if self._turn and not self._turn.done():
                     self._turn.cancel()
-        self._track(event)
+        self.context.observe(event)  # the token counter's calibration (provider usage), not session state
+        self._state.apply(event)
         self._events.put_nowait(event)
-
-    def _track(self, event: Event) -> None:
-        """Keep totals and the context manager in step with the event stream."""
-        self.context.observe(event)
-        if isinstance(event, (AssistantMessage, ModelUsage)):
-            self.totals.add(event)
-        elif isinstance(event, FileEdited) and event.path not in self.totals.files:
-            self.totals.files.append(event.path)
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event, in order, until the session shuts down."""
@@ -118,8 +116,9 @@ class Session:
 
     def submit(self, op: Op) -> None:
         """Accept an op from a front end; never blocks."""
+        running = bool(self._turn and not self._turn.done())
         if isinstance(op, SubmitTurn):
-            if self._turn and not self._turn.done():
+            if running:
                 self.emit(Notice(text="a turn is already running; wait for it or interrupt it", level="warning"))
                 return
             self._turn = asyncio.ensure_future(self._run_turn(op.text))
@@ -128,34 +127,36 @@ class Session:
             if future and not future.done():
                 future.set_result(op)
         elif isinstance(op, Interrupt):
-            from agent.core.user_shell import cancel_user_command
-
             cancel_user_command(self)
-            if self._turn and not self._turn.done():
+            if running and self._turn:
                 self._turn.cancel()
         elif isinstance(op, RunShell):
-            from agent.core.user_shell import start_user_command
-
-            start_user_command(self, op.command, bool(self._turn and not self._turn.done()))
-        elif isinstance(op, (Compact, Undo, Rewind)):
-            if self._turn and not self._turn.done():  # both rewrite state the running turn is using
-                what = {Compact: "/compact", Undo: "/undo", Rewind: "/rewind"}[type(op)]
-                self.emit(Notice(text=f"{what} waits for the running turn: let it finish or interrupt it (Ctrl-C)",
-                                 level="warning"))
-            elif isinstance(op, Compact):
-                asyncio.ensure_future(self._compact(op.focus))
-            elif isinstance(op, Rewind):
-                asyncio.ensure_future(self._rewind(op.sha))
-            else:
-                asyncio.ensure_future(self._undo())
+            start_user_command(self, op.command, running)
+        elif isinstance(op, ShowDiff):
+            asyncio.ensure_future(self._show_diff())
+        elif isinstance(op, SwitchModel):  # from the next model request on, even within a running turn
+            asyncio.ensure_future(self._switch_model(op.model))
+        elif isinstance(op, tuple(BUSY)):
+            self._between_turns(op, running)
         elif isinstance(op, Shutdown):
-            asyncio.ensure_future(self._shutdown())
+            asyncio.ensure_future(self._shutdown(op.status))
+
+    def _between_turns(self, op: Op, running: bool) -> None:
+        """Ops that rewrite what a running turn is using: they wait for it to end."""
+        if running:
+            what = BUSY[type(op)]
+            self.emit(Notice(text=f"{what} waits for the running turn: let it finish or interrupt it", level="warning"))
+        elif isinstance(op, Compact):
+            asyncio.ensure_future(self._compact(op.focus))
+        elif isinstance(op, Rewind):
+            asyncio.ensure_future(self._rewind(op.sha))
+        else:
+            asyncio.ensure_future(self._undo())
 
     def _index_progress(self, done: int, total: int) -> None:
         """Symbol-index build progress, reported from a worker thread, as events on the loop's thread."""
-        loop = getattr(self, "_loop", None)
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self.emit, IndexProgress(done=done, total=total))
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.emit, IndexProgress(done=done, total=total))
 
     def start(self, resumed: bool = False) -> None:
         """Announce the session."""
@@ -164,7 +165,7 @@ class Session:
         except RuntimeError:
             self._loop = None
         self.emit(SessionStarted(session_id=self.id, model=self.model.name, root=str(self.root), resumed=resumed))
-        from tools.symbols.lazy import start_background  # the symbol index fills in behind; lookups never wait
+        from tools.symbols.lazy import start_background  # tree-sitter: the index fills in behind; lookups never wait
 
         start_background(self.root, self.tool_ctx.cache_dir, self._index_progress)
         self._sandbox_notice()
@@ -192,23 +193,19 @@ class Session:
 
     async def _run_turn(self, text: str) -> None:
         """Run the agent loop for one user message."""
-        from agent.core.loop import run_turn
-
-        status = "not_completed"
+        status = TurnStatus.NOT_COMPLETED
         watchdog = None
         if self.settings.timeout:
             watchdog = asyncio.get_running_loop().call_later(self.settings.timeout, self._time_up)
         try:
             status = await run_turn(self, text)
         except asyncio.CancelledError:
-            status = "log_error" if self.log_error else "limit_reached" if self.limit_hit else "interrupted"
-            from agent.core.loop import close_open_calls
-
+            status = (TurnStatus.LOG_ERROR if self.log_error else TurnStatus.LIMIT_REACHED if self.limit_hit
+                      else TurnStatus.INTERRUPTED)
             close_open_calls(self, "stopped: " + (self.limit_hit or "interrupted by the user"))
         finally:
             if watchdog:
                 watchdog.cancel()
-        self.totals.last_status = status
         self.emit(TurnEnded(status=status))
 
     def _time_up(self) -> None:
@@ -218,7 +215,7 @@ class Session:
         if self._turn and not self._turn.done():
             self._turn.cancel()
 
-    async def wait_turn(self) -> str:
+    async def wait_turn(self) -> TurnStatus:
         """Wait for the running turn to end; returns its status."""
         if self._turn:
             try:
@@ -226,9 +223,9 @@ class Session:
             except asyncio.CancelledError:
                 if not self._turn.done():
                     raise
-        return self.totals.last_status
+        return self._state.last_status
 
-    async def request_approval(self, tool: str, kind: str, summary: str, pattern: str,
+    async def request_approval(self, tool: str, kind: ApprovalKind, summary: str, pattern: str,
                                detail: str = "", reason: str = "", always: bool = True) -> ResolveApproval:
         """Ask the front end and wait for its answer."""
         request_id = uuid.uuid4().hex[:8]
@@ -242,59 +239,64 @@ class Session:
         self.emit(ApprovalResolved(request_id=request_id, decision=answer.decision, reason=answer.reason))
         return answer
 
+    def summariser(self) -> Model:
+        """The compaction model: compact_model if set, else Settings.compact_model (built once), else the model."""
+        if self.compact_model is None and self.settings.compact_model and self.model_factory is not None:
+            self.compact_model = self.model_factory(self.settings.compact_model)[0]
+        return self.compact_model or self.model
+
     async def _compact(self, focus: str) -> None:
         """User-requested compaction."""
-        from agent.context.compaction import compact_now
-
         self.emit(Notice(text=await compact_now(self, focus, reason="user")))
 
     async def _undo(self) -> None:
         """Restore the previous checkpoint."""
-        from agent.core.checkpoints import undo
-
-        self.emit(Notice(text=await asyncio.to_thread(undo, self)))
+        self.emit(Notice(text=await asyncio.to_thread(self.checkpoints.undo)))
 
     async def _rewind(self, sha: str) -> None:
         """Restore one of the session's checkpoints (through undo)."""
-        from agent.core.session_git import rewind
-
         self.emit(Notice(text=await asyncio.to_thread(rewind, self, sha)))
 
-    async def _shutdown(self) -> None:
+    async def _show_diff(self) -> None:
+        """The session's changes so far, as a DiffShown event."""
+        self.emit(DiffShown(text=await asyncio.to_thread(self.checkpoints.diff)))
+
+    async def _switch_model(self, name: str) -> None:
+        """Talk to `name` from the next request on; a model that cannot be built keeps the current one."""
+        if self.model_factory is None:
+            self.emit(Notice(text=f"cannot switch to {name!r}: this session has no model factory", level="error"))
+            return
+        try:
+            model, settings = await asyncio.to_thread(self.model_factory, name)
+            await asyncio.to_thread(self.context.configure, model.name, settings)
+        except Exception as exc:
+            self.emit(Notice(text=f"cannot use {name!r}: {exc} (keeping {self.model.name})", level="error"))
+            return
+        self.model, self.settings = model, settings
+        self.emit(ModelSwitched(model=model.name))
+
+    async def _shutdown(self, status: TurnStatus | None = None) -> None:
         """Finish: stop any turn, write the result, close the log, end the event stream."""
         if self._closed:
             return
         self._closed = True
-        from agent.core.user_shell import cancel_user_command
-
         cancel_user_command(self)
         if self._turn and not self._turn.done():
             self._turn.cancel()
             await asyncio.gather(self._turn, return_exceptions=True)
-        self.emit(self.result())
+        self.emit(self.result(status))
         if self.log:
             self.log.close()
         self._events.put_nowait(None)
 
-    def result(self, status: str | None = None, limit: str = "") -> SessionFinished:
+    def result(self, status: TurnStatus | str | None = None) -> SessionFinished:
         """The final result object."""
-        t = self.totals
+        state, t = self._state, self._state.totals
         return SessionFinished(
-            status=status or t.last_status, session_id=self.id, log_path=str(self.log.path) if self.log else "",
-            summary=t.summary, steps=t.steps, input_tokens=t.input_tokens,
+            status=status or state.last_status, session_id=self.id, log_path=str(self.log.path) if self.log else "",
+            summary=state.summary, steps=t.steps, input_tokens=t.input_tokens,
             output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost if t.steps else None,
-            files_changed=list(t.files),
-            verified=t.verified, peak_context_tokens=self.context.peak_tokens, compactions=self.context.compactions,
-            limit=limit or self.limit_hit or None, cache_read_tokens=t.cache_read_tokens,
+            files_changed=list(t.files), verified=state.verified, peak_context_tokens=self.context.peak_tokens,
+            compactions=self.context.compactions, limit=self.limit_hit or None, cache_read_tokens=t.cache_read_tokens,
             cache_write_tokens=t.cache_write_tokens,
         )
-
-    def record_result(self, event: ToolCallFinished) -> None:
-        """Emit a tool result and the file edits it reports."""
-        self.emit(event)
-        for edit in event.data.get("file_edits", []) if not event.is_error else []:
-            self.emit(FileEdited(path=edit["path"], diff=edit.get("diff", ""), before_hash=edit.get("before_hash"),
-                                 after_hash=edit.get("after_hash")))
-            from tools.symbols.lazy import note_edit
-
-            note_edit(self.root, self.tool_ctx.cache_dir, edit["path"])  # re-tag the file in the index now

@@ -1,15 +1,13 @@
-"""/rewind and /commit for a session: list its checkpoints, rewind through undo, draft and make a commit."""
+"""Rewind and commit for a session: list its checkpoints, rewind through undo, draft and make a commit."""
 from __future__ import annotations
 
 import re
 import textwrap
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from agent.core.events import TurnStatus
+from agent.core.host import SessionHost
 from tools.base import ToolError
-
-if TYPE_CHECKING:
-    from agent.core.session import Session
 
 MAX_UNDOS = 500
 
@@ -32,11 +30,9 @@ def _files_of(cps: object, sha: str, current: str) -> list[str]:
     return [path for _, _, path in cps._changes(current, sha)]  # type: ignore[attr-defined]
 
 
-def list_checkpoints(session: Session) -> list[CheckpointRow]:
+def list_checkpoints(session: SessionHost) -> list[CheckpointRow]:
     """The session's checkpoints, newest first, each with its files."""
-    from agent.core.checkpoints import _checkpoints
-
-    cps = _checkpoints(session)
+    cps = session.checkpoints.cps
     if cps.available() or cps._head_of_ref() is None:
         return []
     out = cps._git("log", "--first-parent", "--format=%H%x00%ct%x00%s", cps.ref)
@@ -60,11 +56,9 @@ def _has_record(cps: object, sha: str) -> bool:
     return bool(manifest(sha).files) if manifest is not None else True
 
 
-def rewind(session: Session, sha: str) -> str:
+def rewind(session: SessionHost, sha: str) -> str:
     """Undo checkpoint by checkpoint until `sha` is restored and gone; the message says what changed or why not."""
-    from agent.core.checkpoints import _checkpoints, undo
-
-    cps = _checkpoints(session)
+    cps = session.checkpoints.cps
     if cps.available():
         return f"rewind: {cps.available()}"
     chain = _chain(cps)
@@ -78,7 +72,7 @@ def rewind(session: Session, sha: str) -> str:
         if not any(_has_record(cps, c) for c in chain[: chain.index(sha) + 1]):
             cps._pop(sha)  # nothing left to restore down to it: undo would reach past it
             break
-        message = undo(session)
+        message = session.checkpoints.undo()
         messages.append(message)
         if _chain(cps) == chain:  # undo refused (files changed by someone else): stop and say why
             return f"rewind stopped: {message}"
@@ -88,7 +82,7 @@ def rewind(session: Session, sha: str) -> str:
     return f"rewind: back at checkpoint {sha[:8]}{listing}"
 
 
-def _task(session: Session) -> str:
+def _task(session: SessionHost) -> str:
     """The session's first user message as typed (without what pith attached to it)."""
     for message in session.history:
         content = message.get("content")
@@ -99,10 +93,10 @@ def _task(session: Session) -> str:
     return ""
 
 
-def draft_commit_message(session: Session, files: list[str]) -> str:
+def draft_commit_message(session: SessionHost, files: list[str]) -> str:
     """A commit message from the session: its finish summary (else its task and last reply), plan, then files."""
-    summary = (session.totals.summary or "").strip()
-    finished = session.totals.last_status == "finished" and bool(summary)
+    summary = (session.state.summary or "").strip()
+    finished = session.state.last_status == TurnStatus.FINISHED and bool(summary)
     lead = summary if finished else _task(session)
     first = lead.splitlines()[0].strip() if lead else ""
     if not first:
@@ -123,23 +117,19 @@ def draft_commit_message(session: Session, files: list[str]) -> str:
     return subject + "\n\n" + "\n\n".join(body) + "\n"
 
 
-def changed_files(session: Session) -> list[str]:
+def changed_files(session: SessionHost) -> list[str]:
     """The files this session changed (against its first checkpoint)."""
-    from agent.core.checkpoints import _checkpoints
-
-    cps = _checkpoints(session)
+    cps = session.checkpoints.cps
     if cps.available():
         return []
     return cps.changed_files()
 
 
-def commit(session: Session, message: str) -> str:
+def commit(session: SessionHost, message: str) -> str:
     """Commit the session's changed files with the user's git identity; a one-line result or error."""
-    from agent.core.checkpoints import _checkpoints
-
     if not message.strip():
         return "commit: not made: the message is empty"
-    cps = _checkpoints(session)
+    cps = session.checkpoints.cps
     try:
         sha = cps.commit(message.strip() + "\n")  # only the files the session wrote and still own
     except ToolError as exc:

@@ -6,18 +6,41 @@ import dataclasses
 import json
 import time
 import traceback
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from agent.backends.base import ToolCall
-from agent.core.events import ApprovalResolved, CommandOutput, ToolCallFinished, ToolCallStarted
-from tools.base import Approval, Tool, ToolContext, ToolError
+from agent.core.events import (
+    ApprovalResolved, CommandOutput, FileEdited, NoteAdded, Outcome, PlanUpdated, ToolCallFinished, ToolCallStarted,
+)
+from agent.core.host import SessionHost
+from tools.base import Approval, CommandRan, FactNoted, PlanSet, Tool, ToolContext, ToolError, ToolOutcome
 
-if TYPE_CHECKING:
-    from agent.core.loop import TurnState
-    from agent.core.session import Session
+OUTCOMES: dict[type, Outcome] = {CommandRan: Outcome.COMMAND, PlanSet: Outcome.PLAN, FactNoted: Outcome.NOTE}
 
 
-def always_sticks(session: Session, name: str, approval: Approval) -> bool:
+@dataclass
+class TurnState:
+    """What the loop remembers within one user turn."""
+
+    started: float
+    plan_nudged: bool = False
+    finish_nudged: bool = False
+    verify_nudged: bool = False
+    edited: bool = False
+    ran_after_edit: bool = False
+    checkpointed: bool = False
+
+
+@dataclass
+class CallResult:
+    """A call's result event (not yet emitted) and the tool's typed outcome (None for most calls)."""
+
+    event: ToolCallFinished
+    outcome: ToolOutcome | None = None
+
+
+def always_sticks(session: SessionHost, name: str, approval: Approval) -> bool:
     """Whether answering 'always' would stop the next such question (destructive commands ask every time)."""
     trial = dataclasses.replace(session.policy, always=session.policy.always | {(name, approval.pattern)})
     return trial.decide(name, approval)[0] == "allow"
@@ -49,8 +72,8 @@ def _surrogate(value: Any) -> str:
     return next((hit for hit in map(_surrogate, [*keys, *items]) if hit), "")
 
 
-async def execute_call(session: Session, state: TurnState, call: ToolCall, announce: bool) -> ToolCallFinished:
-    """Run a call and return its result event (not yet emitted)."""
+async def execute_call(session: SessionHost, state: TurnState, call: ToolCall, announce: bool) -> CallResult:
+    """Run a call and return its result (not yet emitted)."""
     start = time.monotonic()
     tool = session.tools.get(call.name)
     args, error = decode_arguments(call)
@@ -68,20 +91,13 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
         if denial:
             return _result(call, denial, True, {"denied": True}, start)
         start = time.monotonic()  # the duration is the tool's, not the time a person took to approve it
-        if call.name == "compact":
-            from agent.context.compaction import compact_now
-
-            text = await compact_now(session, (args or {}).get("focus") or "", reason="model")
-            return _result(call, text, False, {}, start)
-        if not tool.read_only:
+        if guarded(tool):
             _checkpoint(session, state)
         partial: list[str] = []
         try:
             result = await tool.run(parsed, call_context(session, call.id, partial))
         except asyncio.CancelledError:  # keep what an interrupted command printed, then let the cancel go on
             if partial:
-                from agent.core.loop import finish_call
-
                 why = "stopped: " + (session.limit_hit or "interrupted by the user")
                 finish_call(session, _result(call, f"{why}; {partial[-1]}", True, {"interrupted": True}, start))
             raise
@@ -91,15 +107,39 @@ async def execute_call(session: Session, state: TurnState, call: ToolCall, annou
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         return _result(call, f"{call.name} failed with an internal error: {detail}", True, {"crash": True}, start)
     if result.data.get("file_edits") and not result.is_error:
-        from agent.core.checkpoints import record_edits
-
-        record_edits(session, result.data["file_edits"])  # undo and --commit own only what pith wrote
+        session.checkpoints.record_edits(result.data["file_edits"], session.emit)  # undo/--commit own only these
         state.edited = True
         state.ran_after_edit = False
-    return _result(call, result.text, result.is_error, result.data, start)
+    event = _result(call, result.text, result.is_error, result.data, start).event
+    event.outcome = OUTCOMES.get(type(result.outcome), Outcome.NONE)
+    return CallResult(event, result.outcome)
 
 
-def call_context(session: Session, call_id: str, partial: list[str]) -> ToolContext:
+def guarded(tool: Tool) -> bool:
+    """Whether a call may change the files: it needs approval (as a write unless it asks for more) and a checkpoint."""
+    return not tool.read_only and not tool.session_only
+
+
+def finish_call(session: SessionHost, result: CallResult | ToolCallFinished) -> None:
+    """Emit a tool result (the state appends it to the history), then what it changed: edits, plan, notes."""
+    event, outcome = (result.event, result.outcome) if isinstance(result, CallResult) else (result, None)
+    event.text = session.context.cap_output(event.text)  # no single output may flood the budget
+    session.emit(event)
+    if event.is_error:
+        return
+    for edit in event.data.get("file_edits", []):
+        session.emit(FileEdited(path=edit["path"], diff=edit.get("diff", ""), before_hash=edit.get("before_hash"),
+                                after_hash=edit.get("after_hash")))
+        from tools.symbols.lazy import note_edit  # tree-sitter: loaded only once something was edited
+
+        note_edit(session.root, session.tool_ctx.cache_dir, edit["path"])  # re-tag the file in the index now
+    if isinstance(outcome, PlanSet):
+        session.emit(PlanUpdated(steps=list(outcome.steps)))
+    elif isinstance(outcome, FactNoted):
+        session.emit(NoteAdded(fact=outcome.fact))
+
+
+def call_context(session: SessionHost, call_id: str, partial: list[str]) -> ToolContext:
     """The session's tool context for one call: live output becomes CommandOutput events for this call, and an
     interrupted command leaves its partial result in `partial`."""
     def on_output(text: str) -> None:
@@ -109,18 +149,18 @@ def call_context(session: Session, call_id: str, partial: list[str]) -> ToolCont
     return dataclasses.replace(session.tool_ctx, extra=extra)
 
 
-def _result(call: ToolCall, text: str, is_error: bool, data: dict[str, Any], start: float) -> ToolCallFinished:
-    """Build the result event; errors are prefixed so the model cannot miss them."""
+def _result(call: ToolCall, text: str, is_error: bool, data: dict[str, Any], start: float) -> CallResult:
+    """Build the result; errors are prefixed so the model cannot miss them."""
     if is_error and not text.startswith("error"):
         text = "error: " + text
-    return ToolCallFinished(call_id=call.id, name=call.name, text=text, is_error=is_error,
-                            duration=round(time.monotonic() - start, 3), data=data)
+    return CallResult(ToolCallFinished(call_id=call.id, name=call.name, text=text, is_error=is_error,
+                                       duration=round(time.monotonic() - start, 3), data=data))
 
 
-async def _approve(session: Session, tool: Tool, args: Any) -> str:
+async def _approve(session: SessionHost, tool: Tool, args: Any) -> str:
     """'' when the call may run, else the message the model gets."""
     approval = tool.approval(args, session.tool_ctx)
-    if approval is None and not tool.read_only:
+    if approval is None and guarded(tool):
         approval = Approval(kind="write", summary=tool.describe_call(args.model_dump()), pattern=tool.name)
     if approval is None:
         return ""
@@ -144,11 +184,9 @@ async def _approve(session: Session, tool: Tool, args: Any) -> str:
     return f"not allowed: {reason}. {approval.summary[:200]!r} was not run."
 
 
-def _checkpoint(session: Session, state: TurnState) -> None:
+def _checkpoint(session: SessionHost, state: TurnState) -> None:
     """Snapshot the working tree before the first change of each turn."""
     if state.checkpointed:
         return
     state.checkpointed = True
-    from agent.core.checkpoints import snapshot
-
-    snapshot(session, label=f"before step {session.totals.steps}")
+    session.checkpoints.snapshot(f"before step {session.totals.steps}", session.emit)

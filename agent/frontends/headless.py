@@ -7,7 +7,7 @@ import signal
 import sys
 from typing import TextIO
 
-from agent.core.events import Event, Interrupt, SessionFinished, Shutdown, SubmitTurn
+from agent.core.events import Event, Interrupt, SessionFinished, Shutdown, SubmitTurn, TurnStatus
 from agent.frontends.render import TextRenderer
 from agent.log.redact import Redactor
 from agent.core.session import Session
@@ -77,8 +77,6 @@ async def run_headless(session: Session, task: str, json_mode: bool = False, out
     session.submit(SubmitTurn(task))
     await asyncio.sleep(0)
     status = await session.wait_turn()
-    if interrupted and not session.log_error:
-        session.totals.last_status = "interrupted"
-    session.submit(Shutdown())
+    session.submit(Shutdown(status=TurnStatus.INTERRUPTED if interrupted and not session.log_error else None))
     await consumer
     return result[-1] if result else session.result(status)

@@ -138,11 +138,9 @@ class Replayer:
 
     def advance(self, upto: int) -> None:
         """Apply events[position:upto] (tool calls left open by a crash are closed as resume closes them)."""
-        from agent.log.resume import _close_pending, replay_events
+        from agent.log.resume import close_pending, replay_events
 
-        pending = getattr(self.session, "pending_calls", None)
-        if pending:
-            _close_pending(self.session, pending)
+        close_pending(self.session)
         replay_events(self.session, self.loaded.events[self.position:upto])
         self.position = max(self.position, upto)
 

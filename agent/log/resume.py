@@ -4,80 +4,39 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.core.events import (
-    AssistantMessage, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated,
-    ReminderAdded, SessionFinished, ToolCallFinished, TurnEnded, UserMessage,
-)
+from agent.core.events import Event, Notice, ToolCallFinished
 from agent.log.writer import LoadedLog, LogError, SessionLog, read_log
+from agent.core.state import INTERRUPTED
 
 if TYPE_CHECKING:
     from agent.backends.base import Model
     from agent.core.session import Session
 
-INTERRUPTED = "interrupted: the session stopped before this call returned; it may or may not have run"
-def _close_pending(session: Session, pending: dict[str, str]) -> None:
-    """Answer tool calls left without a result (history only: the log already moved on)."""
-    for call_id in list(pending):
-        session.history.append({"role": "tool", "tool_call_id": call_id, "content": "error: " + INTERRUPTED})
-    pending.clear()
-
-
-def _on_assistant(session: Session, event: AssistantMessage, pending: dict[str, str]) -> None:
-    """An assistant message exactly as the loop appended it; its calls await results."""
-    _close_pending(session, pending)
-    message: dict[str, Any] = {"role": "assistant", "content": event.content}
-    if event.tool_calls:
-        message["tool_calls"] = event.tool_calls
-    session.history.append(message)
-    for call in event.tool_calls:
-        pending[call["id"]] = call.get("function", {}).get("name", "")
-    session.totals.add(event)
-    session.context.peak_tokens = max(session.context.peak_tokens, event.context_tokens)
+__all__ = ["INTERRUPTED", "close_interrupted", "close_pending", "load_session", "replay_events"]
 
 
 def replay_events(session: Session, events: list[Event]) -> None:
-    """Rebuild history, scratchpad, context and totals from logged events (emits nothing)."""
-    from agent.context.scratchpad import Fact
+    """Fold logged events into the session's state with the live reducer (emits nothing)."""
+    session.state.fold(events)
 
-    pending: dict[str, str] = {}
-    for event in events:
-        session.context.apply(event)  # evictions, compactions and read regions, exactly as live
-        if isinstance(event, (UserMessage, ReminderAdded)):
-            _close_pending(session, pending)
-            text = event.model_text() if isinstance(event, UserMessage) else event.text
-            session.history.append({"role": "user", "content": text})
-        elif isinstance(event, AssistantMessage):
-            _on_assistant(session, event, pending)
-        elif isinstance(event, ToolCallFinished):
-            pending.pop(event.call_id, None)
-            session.history.append({"role": "tool", "tool_call_id": event.call_id, "content": event.text})
-        elif isinstance(event, PlanUpdated):
-            session.pad.set_plan(event.steps)
-        elif isinstance(event, NoteAdded):
-            names = set(Fact.__dataclass_fields__)
-            session.pad.facts.append(Fact(**{k: v for k, v in event.fact.items() if k in names}))
-        elif isinstance(event, FileEdited) and event.path not in session.totals.files:
-            session.totals.files.append(event.path)
-        elif isinstance(event, ModelUsage):
-            session.totals.add(event)
-        elif isinstance(event, TurnEnded):
-            session.totals.last_status = event.status
-        elif isinstance(event, SessionFinished):
-            session.totals.summary = event.summary or session.totals.summary
-            session.totals.verified = event.verified
-    session.pending_calls = dict(pending)  # type: ignore[attr-defined]
+
+def _interrupted(call_id: str, name: str) -> ToolCallFinished:
+    """The result a call left open by a crash gets."""
+    return ToolCallFinished(call_id=call_id, name=name, text="error: " + INTERRUPTED, is_error=True)
+
+
+def close_pending(session: Session) -> None:
+    """Answer the calls a crash left open, in the state only (a view of the log, e.g. the inspector's)."""
+    for call_id, name in list(session.state.pending.items()):
+        session.state.apply(_interrupted(call_id, name))
 
 
 def close_interrupted(session: Session) -> int:
     """Log an 'interrupted' result for each call the log left open (crash mid-call); returns how many."""
-    pending: dict[str, str] = getattr(session, "pending_calls", {})
-    # replay_events put nothing in history for these yet: the emitted results go there and into the log.
-    for call_id, name in pending.items():
-        session.history.append({"role": "tool", "tool_call_id": call_id, "content": "error: " + INTERRUPTED})
-        session.record_result(ToolCallFinished(call_id=call_id, name=name, text="error: " + INTERRUPTED, is_error=True))
-    count = len(pending)
-    pending.clear()
-    return count
+    pending = list(session.state.pending.items())
+    for call_id, name in pending:
+        session.emit(_interrupted(call_id, name))
+    return len(pending)
 
 
 def settings_for(loaded: LoadedLog, overrides: dict[str, Any] | None) -> Any:
@@ -142,11 +101,8 @@ def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, m
     session = build_session(run_settings, root, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
                             model=model, session_id=sid)
     replay_events(session, loaded.events)
-    if append:
+    if append:  # the resumed SessionStarted clears the earlier turns' outcome (summary, verified, status)
         session.log = SessionLog.append_to(path)
-        # The outcome so far belongs to the earlier turns: a failed continuation must not report it as its own.
-        session.totals.summary, session.totals.verified = "", False
-        session.totals.last_status = "not_completed"
     if loaded.note:
         session.emit(Notice(text=f"resuming from the last complete event: {loaded.note}", level="warning"))
     closed = close_interrupted(session)

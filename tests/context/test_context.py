@@ -12,6 +12,7 @@ from agent.settings.config import Settings
 from agent.context.manager import MAX_INSTRUCTIONS, ContextManager, project_instructions
 from agent.core.events import AssistantMessage
 from agent.context.scratchpad import Scratchpad
+from agent.core.state import ContextBook
 from agent.context.tokens import compute_budget, count_messages, counts_are_estimates
 from conftest import make_repo
 
@@ -83,7 +84,7 @@ def test_provider_usage_corrects_counts(tmp_path: Path) -> None:
     ctx = ContextManager(root=tmp_path, system_prompt="sys")
     messages = [{"role": "system", "content": "sys"}, {"role": "user", "content": "hello there"}]
     raw = ctx.measure(messages, None)
-    assert raw == count_messages(messages) and ctx.last_tokens == raw
+    assert raw == count_messages(messages)
     ctx.observe(AssistantMessage(step=1, content="", input_tokens=raw + 40, cached_tokens=7))
     grown = messages + [{"role": "user", "content": "more words"}]
     assert ctx.count(grown, None) == raw + 40 + count_messages(grown[2:])  # usage + tiktoken for the new part
@@ -219,6 +220,6 @@ def test_scratchpad_stale_pointer_and_never_evicted(tmp_path: Path) -> None:
     assert lines[1].endswith("(STALE: file changed since noted)") and "STALE" not in lines[2]
     (root / "b.py").unlink()
     assert pad.render(root).splitlines()[2].endswith("(STALE: file changed since noted)")
-    ctx = ContextManager(root=root, system_prompt="s", evicted={"x": "[evicted: x]"})
+    ctx = ContextManager(root=root, system_prompt="s", book=ContextBook(evicted={"x": "[evicted: x]"}))
     view = ctx.view([{"role": "user", "content": "t"}], pad)
     assert view[-1]["content"].startswith("<scratchpad>\nFacts:\n#1 two is the bug [a.py:f L2-3]")

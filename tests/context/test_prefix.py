@@ -61,9 +61,10 @@ async def test_note_at_points_at_code(tmp_path: Path) -> None:
     pad = Scratchpad()
     ctx = ToolContext(root=tmp_path, extra={"scratchpad": pad})
     note = NoteTool()
-    await note.run(note.parse({"text": "f returns 1", "at": "a.py:f:1-2"}), ctx)
-    fact = pad.facts[0]
-    assert (fact.path, fact.symbol, fact.lines) == ("a.py", "f", "1-2") and fact.hash
+    result = await note.run(note.parse({"text": "f returns 1", "at": "a.py:f:1-2"}), ctx)
+    fact = result.outcome.fact  # the session's reducer records it when it folds the NoteAdded event
+    assert (fact["path"], fact["symbol"], fact["lines"]) == ("a.py", "f", "1-2") and fact["hash"]
+    assert result.text == "noted #1" and not pad.facts
     assert split_pointer("src/x.py:12") == ("src/x.py", None, "12")
     assert split_pointer("src/x.py:Cls.m") == ("src/x.py", "Cls.m", None)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import RunShell, ShellRan, Shutdown, SubmitTurn, UserMessage
+from agent.core.events import RunShell, SessionFinished, ShellRan, Shutdown, SubmitTurn, UserMessage
 from agent.core.file_finder import list_files, rank, score
 from agent.frontends.headless import run_headless
 from agent.log.writer import read_log
@@ -132,10 +132,11 @@ async def test_rewind_restores_a_chosen_checkpoint_and_commit(demo_repo: Path) -
     assert sorted(changed_files(session)) == ["notes.txt", "shop/cart.py"]
     message = draft_commit_message(session, changed_files(session))  # answered turns: the task, the last reply
     assert message.startswith("first\n\nthree\n\nFiles:\n") and "- shop/cart.py" in message
-    session.totals.summary, session.totals.last_status = "Add notes and comments\n\nTwo small edits.", "finished"
+    session.state.apply(SessionFinished(status="finished", summary="Add notes and comments\n\nTwo small edits."))
     message = draft_commit_message(session, changed_files(session))
     assert message.startswith("Add notes and comments\n\nTwo small edits.") and "- shop/cart.py" in message
-    session.totals.summary = "Fixed the total. It subtracted the percent as money; now it multiplies."
+    session.state.apply(SessionFinished(status="finished",
+                                        summary="Fixed the total. It subtracted the percent as money; now it multiplies."))
     message = draft_commit_message(session, changed_files(session))
     assert message.startswith("Fixed the total\n\nFixed the total. It subtracted the percent as money; now")
     text = await asyncio.to_thread(rewind, session, rows[1].sha)  # back to before the notes

@@ -46,11 +46,15 @@ def test_replay_json_is_the_events(tmp_path: Path, session_dir: Path) -> None:
     recorded = [json.loads(line) for line in (GOLDEN / "demo_session.jsonl").read_text().splitlines()[1:]]
     replayed = jsonl(proc.stdout)
     assert len(replayed) == len(recorded)
-    # An older log replays unchanged; fields added since then appear with their defaults only.
-    added = {"cache_read_tokens": 0, "cache_write_tokens": 0}
+    # An older log replays unchanged; fields added since then appear with their defaults only, and results get
+    # the outcome their tool's name implied then (a finish that worked finished, a `run` ran a command).
     for got, want in zip(replayed, recorded):
+        ran = want.get("name") == "run" and "exit_code" in want.get("data", {})
+        migrated = "command" if ran else "finished" if want.get("name") == "finish" else None
+        added = {"cache_read_tokens": 0, "cache_write_tokens": 0, "outcome": migrated}
         assert {k: v for k, v in got.items() if k in want} == want
         assert {k: v for k, v in got.items() if k not in want} == {k: added[k] for k in got if k not in want}
+    assert any(e.get("outcome") == "finished" for e in replayed)
 
 
 def test_replay_equals_live_headless_output(tmp_path: Path, session_dir: Path) -> None:

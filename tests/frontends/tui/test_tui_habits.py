@@ -223,4 +223,4 @@ async def test_bang_command_streams_and_ctrl_c_stops_it(demo_repo: Path) -> None
         assert time.monotonic() - t0 < 5
         block = blocks(app, ToolBlock)[-1]
         assert block.status != "running" and "interrupted" in str(block.output.render())
-        assert "started-now" in app.session.__dict__["_user_shell_pending"][0]  # kept for the model
+        assert "started-now" in app.session.shell.pending[0]  # kept for the model
