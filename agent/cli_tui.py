@@ -38,7 +38,7 @@ def tui(
         task, approve, no_plan, max_steps, cont, resume = None, "ask", False, 50, False, None
         session_dir = Path(env_dir) if env_dir else None
         sandbox, network = "workspace-write", False
-    from agent.cli import check_sandbox
+    from agent.cli_common import check_sandbox
     from agent.config import Settings
 
     sandbox = check_sandbox(sandbox)
@@ -52,7 +52,7 @@ def _explicit(ctx: typer.Context | None) -> set[str]:
     """The settings the user gave (flags or PITH_* variables); the rest may come from config files."""
     if ctx is not None and ctx.invoked_subcommand is None and ctx.command.name != "tui":
         return {k for k, env in (("model", "PITH_MODEL"), ("api_base", "PITH_API_BASE")) if os.environ.get(env)}
-    from agent.cli import explicit_params
+    from agent.cli_common import explicit_params
 
     return explicit_params(ctx) if ctx is not None else set()
 
