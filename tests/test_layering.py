@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FRONTEND_FILES = {"cli.py", "cli_run.py", "cli_sessions.py", "cli_tui.py", "cli_replay.py", "cli_batch.py", "cli_git.py",
-                  "cli_trust.py", "cli_inspect.py"}
+                  "cli_trust.py", "cli_inspect.py", "cli_common.py"}
 
 
 def imports_of(path: Path) -> set[str]:

@@ -18,7 +18,7 @@ from agent.inspector import LABELS, REGIONS, Dropped, Request
 from agent.timeline import LABEL_W, Timeline, buckets, short
 
 if TYPE_CHECKING:
-    from agent.frontends.tui.app import PithApp
+    from agent.frontends.tui.host import Host
 
 CSS = """
 ContextScreen, CompactionScreen { align: center middle; background: $background 60%; }
@@ -173,7 +173,7 @@ def load_log(path: Any) -> tuple[Timeline, list[Dropped]]:
     return build_timeline(loaded), compactions(loaded)
 
 
-async def cmd_context(app: PithApp, _: str) -> None:
+async def cmd_context(app: Host, _: str) -> None:
     """/context: token timeline, next request, compactions."""
     from agent.inspector import build_request
 

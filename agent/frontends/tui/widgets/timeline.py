@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.message import Message
 from textual.widget import Widget
 
 from agent.events import AssistantMessage, ContextCompacted, ContextEvicted, Event
@@ -78,8 +79,9 @@ class ContextChart(Widget):
         """The chart at the widget's current width."""
         return timeline_text(Timeline(self.points), max(12, self.size.width), self.ROWS)
 
-    def on_click(self) -> None:
-        """Open the full /context view."""
-        from agent.frontends.tui.commands import run_command
+    class Opened(Message):
+        """The user clicked the chart: the app opens the full /context view."""
 
-        self.app.run_worker(run_command(self.app, "/context"), group="command")  # type: ignore[arg-type]
+    def on_click(self) -> None:
+        """Ask for the full /context view."""
+        self.post_message(self.Opened())
