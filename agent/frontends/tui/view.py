@@ -8,7 +8,7 @@ from typing import Any
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
     ContextEvicted, ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
-    SessionStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
+    SessionStarted, ShellRan, ShellStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
 )
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
@@ -73,6 +73,19 @@ class EventView:
         self._compacted = False
         self.live = True
         self.redactor = Redactor.from_env()
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            SessionStarted: self._on_session_started, UserMessage: self._on_user_message,
+            ReminderAdded: self._on_reminder_added, TurnStarted: self._on_turn_started,
+            AssistantDelta: self._on_assistant_delta, AssistantMessage: self._on_assistant_message,
+            ToolCallStarted: self._on_tool_call_started, CommandOutput: self._on_command_output,
+            ToolCallFinished: self._on_tool_call_finished, ShellStarted: self._on_shell_started,
+            ShellRan: self._on_shell_ran, FileEdited: self._on_file_edited,
+            ApprovalRequested: self._on_approval_requested, ApprovalResolved: self._on_approval_resolved,
+            PlanUpdated: self._on_plan_updated, NoteAdded: self._on_note_added,
+            ContextEvicted: self._on_context_evicted, ContextCompacted: self._on_context_compacted,
+            Notice: self._on_notice, ErrorOccurred: self._on_error, TurnEnded: self._on_turn_ended,
+            SessionFinished: self._on_session_finished,
+        }
         if not frozen:  # snapshots must not depend on the clock
             conversation.set_interval(0.5, self.tick)
 
@@ -93,11 +106,11 @@ class EventView:
 
     def handle(self, event: Event) -> None:
         """Render one event."""
-        if event.type != "notice":
+        if not isinstance(event, Notice):
             self._last_notice = ""  # only back-to-back repeats are dropped
-        method = getattr(self, "_on_" + event.type, None)
-        if method is not None:
-            method(self.redactor.event(event))
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(self.redactor.event(event))
         self.side.chart.record(event, context_budget(self.context))
 
     def flush(self) -> None:
@@ -181,11 +194,11 @@ class EventView:
             done.add_class("summary")
             done.finish(summary)
 
-    def _on_shell_started(self, e: Any) -> None:
+    def _on_shell_started(self, e: ShellStarted) -> None:
         """The user's `!command` started: a running block that shows its live output."""
         self._on_tool_call_started(ToolCallStarted(call_id=e.call_id, name="run", arguments={}, label=f"! {e.command}"))
 
-    def _on_shell_ran(self, e: Any) -> None:
+    def _on_shell_ran(self, e: ShellRan) -> None:
         """The user's `!command` and its output (a ShellRan event)."""
         self.current = None
         self.started.pop(e.call_id, None)
