@@ -81,15 +81,15 @@ def run(
     """Run a task headless: human text (or --json events), then exit 0 finished, 1 not completed, 2 usage
     error, 3 limit reached, 4 model/provider error, 130 interrupted."""
     from agent.cli_run import execute
-    from agent.config import Settings
+    from agent.config import APPROVAL_MODES, TOOL_PROTOCOLS, Settings
     from agent.tokens import parse_budget
 
     text = read_task(task, task_file)
-    if approve not in ("ask", "auto", "never"):
+    if approve not in APPROVAL_MODES:
         fail(f"--approve must be ask, auto or never (got {approve!r})")
     check_limits(max_steps, max_cost, timeout, context_budget)
     sandbox = check_sandbox(sandbox)
-    if tool_protocol not in ("native", "text", "auto"):
+    if tool_protocol not in TOOL_PROTOCOLS:
         fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
                         timeout=timeout, plan=not no_plan, context_budget=parse_budget(context_budget), commit=commit, sandbox=sandbox, network=network,

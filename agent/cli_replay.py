@@ -75,7 +75,9 @@ def resume(
     text = sys.stdin.read() if message == "-" else (message or "Continue.")
     if not text.strip():
         fail("empty message: give it as an argument or `-` for stdin")
-    if approve is not None and approve not in ("ask", "auto", "never"):
+    from agent.config import APPROVAL_MODES
+
+    if approve is not None and approve not in APPROVAL_MODES:
         fail(f"--approve must be ask, auto or never (got {approve!r})")
     loaded = load_log(ref, session_dir)
     flags = {"model": model, "api_base": api_base, "approve": approve, "timeout": timeout}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.approval import Policy
+from agent.approval import Decision, Policy
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantMessage, Event, Interrupt, ResolveApproval, Shutdown, SubmitTurn,
     ToolCallFinished, UserMessage,
@@ -67,19 +67,19 @@ class ReplayPolicy(Policy):
     recorded: list[ApprovalResolved] = field(default_factory=list)
     user_answers: list[ApprovalResolved] = field(default_factory=list)
 
-    def decide(self, tool: str, approval: Approval) -> tuple[str, str]:
+    def decide(self, tool: str, approval: Approval) -> tuple[Decision, str]:
         """Today's decision; a recorded denial is replayed, a recorded approval never widens it."""
         decision, reason = super().decide(tool, approval)
         answer = self.recorded.pop(0) if self.recorded else None
-        if decision == "deny":
+        if decision == Decision.DENY:
             return decision, reason
         if answer is not None and answer.decision == "deny":
             if answer.by == "user":
                 self.user_answers.append(answer)
-                return "ask", ""  # the pump gives the person's recorded "no" back
-            return "deny", answer.reason
-        if decision == "ask":
-            return "deny", (f"{reason}; " if reason else "") + (
+                return Decision.ASK, ""  # the pump gives the person's recorded "no" back
+            return Decision.DENY, answer.reason
+        if decision == Decision.ASK:
+            return Decision.DENY, (f"{reason}; " if reason else "") + (
                 "it needs a person's approval, and a re-run never reuses an approval recorded in the log")
         return decision, reason
 
