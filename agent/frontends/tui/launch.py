@@ -14,9 +14,6 @@ if TYPE_CHECKING:
     from agent.backends.base import Model
     from agent.session import Session
 
-NO_RESUME = "resuming sessions needs agent.resume, which this build does not have yet"
-
-
 @dataclass
 class Launch:
     """Settings and places for building sessions; `model_factory` lets tests inject a model."""
@@ -72,23 +69,15 @@ class Launch:
         return model
 
     def resume(self, path: Path) -> Session:
-        """The session in the log at `path`, ready to continue; raises RuntimeError if resume is unavailable."""
-        try:
-            from agent import resume as resume_mod
-        except ImportError:
-            raise RuntimeError(NO_RESUME) from None
+        """The session in the log at `path`, ready to continue, with today's model and settings (this repository's)."""
         from agent.log import read_log
+        from agent.resume import check_root, load_session
 
-        resume_mod.check_root(read_log(path), self.root)  # a log from another repository does not run here
+        check_root(read_log(path), self.root)  # a log from another repository does not run here
         overrides: dict[str, Any] = {"interactive": True}
-        model = self.model()  # today's model, never the log's
-        if hasattr(resume_mod, "load_session"):  # today's settings, in this repository only
-            session = resume_mod.load_session(path, overrides, model=model, settings=self.settings, root=self.root)
-            self.warm_up()
-            return session
-        if hasattr(resume_mod, "resume_session"):
-            return resume_mod.resume_session(path, overrides, model=model)
-        raise RuntimeError(NO_RESUME)
+        session = load_session(path, overrides, model=self.model(), settings=self.settings, root=self.root)
+        self.warm_up()
+        return session
 
     def latest(self) -> Path | None:
         """The newest session log of this repository."""
