@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agent.approval import Decision, Policy
+from agent.batch import worktree
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantMessage, Event, Interrupt, ResolveApproval, Shutdown, SubmitTurn,
     ToolCallFinished, UserMessage,
@@ -129,21 +130,20 @@ def _steps(events: list[Event]) -> dict[str, int]:
 
 
 def add_worktree(root: Path, head: str) -> Path:
-    """A fresh detached worktree of `root` at `head`, in a temp folder."""
+    """A fresh detached worktree of `root` at `head`, in a temp folder (made as batch tasks make theirs)."""
     target = Path(tempfile.mkdtemp(prefix="pith-rerun-")) / "tree"
-    proc = subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(target), head],
-                          capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
+    try:
+        return worktree.prepare(str(root), False, head, target).path
+    except worktree.CheckoutError as exc:
         shutil.rmtree(target.parent, ignore_errors=True)
-        raise ReplayError(f"cannot create a worktree of {root} at {head[:12]}: {proc.stderr.strip()}")
-    return target
+        raise ReplayError(f"cannot create a worktree of {root} at {head[:12]}: {exc}") from None
 
 
 def remove_worktree(root: Path, tree: Path, session_id: str) -> None:
     """Remove the worktree, its folder and the re-run's checkpoint ref."""
-    subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], capture_output=True, timeout=120)
+    worktree.remove(tree)
     shutil.rmtree(tree.parent, ignore_errors=True)
-    subprocess.run(["git", "-C", str(root), "worktree", "prune"], capture_output=True, timeout=120)
+    worktree.prune_source(root)
     try:
         from tools.checkpoint import Checkpoints
 
