@@ -1,7 +1,6 @@
 """How the TUI gets its sessions: new, resumed, or rebuilt with another model (no textual here)."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
