@@ -113,9 +113,7 @@ async def cmd_model(app: Host, name: str) -> None:
     app.session.settings.model = name
     app.session.settings.api_base = app.launch.settings.api_base  # goes with the provider
     await asyncio.to_thread(app.session.context.configure, model.name, app.session.settings)
-    from agent.frontends.tui.view import context_budget
-
-    view.status.set(model=model.name, budget=context_budget(app.session.context))
+    view.use_model(model.name)
     view.notice(f"model switched to {model.name}", "dim")
 
 
@@ -124,6 +122,7 @@ async def _fresh(app: Host) -> None:
     await app.end_session()
     app.query_one(Conversation).clear_blocks()
     app.query_one(SidePanel).reset()
+    app.view.reset()  # type: ignore[union-attr]
     app.view.status.set(context_tokens=0, cost=None, priced=False, evictions=0, compactions=0, state="starting…")  # type: ignore[union-attr]
     app.busy = False
     app.resume_path = None
@@ -154,6 +153,7 @@ async def resume_into(app: Host, path: Path) -> None:
     await app.end_session()
     app.query_one(Conversation).clear_blocks()
     app.query_one(SidePanel).reset()
+    app.view.reset()  # type: ignore[union-attr]
     app.resume_path = path
     await app.boot()
 

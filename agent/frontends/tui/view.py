@@ -7,9 +7,10 @@ from typing import Any
 
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
-    ContextEvicted, ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
+    ContextEvicted, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
     SessionStarted, ShellRan, ShellStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
 )
+from agent.config import Settings
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
@@ -18,35 +19,26 @@ from agent.redact import Redactor
 QUIET_END = ("finished", "answered")
 
 
-def planned_budget(session: Any) -> int | None:
-    """The budget the context manager will use for this model (before its first request configures it)."""
+def planned_budget(model: str, settings: Settings | None) -> int | None:
+    """The token budget the context manager uses for this model and these settings (None when unknown)."""
+    if settings is None or not model:
+        return None
     from agent.tokens import compute_budget
 
     try:
-        return compute_budget(session.model.name, session.settings)[1]
+        return compute_budget(model, settings)[1]
     except Exception:
         return None
 
 
-def context_budget(context: Any) -> int | None:
-    """The context manager's token budget, read defensively (an int, a property or a method)."""
-    budget = getattr(context, "budget", None)
-    if callable(budget):
-        try:
-            budget = budget()
-        except Exception:
-            return None
-    return budget if isinstance(budget, int) and budget > 0 else None
-
-
 class CostSum:
-    """The total cost of logged replies, drawn before the session is attached (unknown once any is unknown)."""
+    """The session's total cost folded from its model calls (unknown once any is unknown)."""
 
     def __init__(self) -> None:
         self.total: float | None = 0.0
 
     def add(self, cost: float | None) -> float | None:
-        """Add one reply's cost; returns the running total."""
+        """Add one model call's cost; returns the running total."""
         self.total = None if self.total is None or cost is None else self.total + cost
         return self.total
 
@@ -61,13 +53,14 @@ class EventView:
         self.status = status
         self.frozen = frozen
         self.ask = ask
-        self.context: Any = None
-        self.cost_of: Callable[[], float | None] = lambda: None
+        self.settings: Settings | None = None  # the session's settings, once one is attached (for the budget)
+        self.budget: int | None = None  # computed when a session is attached or switches model (not per reply)
+        self.replies = 0  # model replies seen in this session
         self.current: AssistantBlock | None = None
         self.tools: dict[str, ToolBlock] = {}
         self.finish_args: dict[str, str] = {}
         self.started: dict[str, float] = {}
-        self.past_cost = CostSum()
+        self.cost = CostSum()
         self.past_texts: list[str] = []  # what the user typed in a resumed session, for the Up-arrow history
         self._last_notice = ""
         self._compacted = False
@@ -77,6 +70,7 @@ class EventView:
             SessionStarted: self._on_session_started, UserMessage: self._on_user_message,
             ReminderAdded: self._on_reminder_added, TurnStarted: self._on_turn_started,
             AssistantDelta: self._on_assistant_delta, AssistantMessage: self._on_assistant_message,
+            ModelUsage: self._on_model_usage,
             ToolCallStarted: self._on_tool_call_started, CommandOutput: self._on_command_output,
             ToolCallFinished: self._on_tool_call_finished, ShellStarted: self._on_shell_started,
             ShellRan: self._on_shell_ran, FileEdited: self._on_file_edited,
@@ -96,13 +90,23 @@ class EventView:
             if call_id in self.started:
                 block.tick(now - self.started[call_id])
 
-    def attach(self, session: Any, resumed: bool) -> None:
-        """Read the session's totals: budget, and for a resumed one the cost so far (the log's replies)."""
-        self.context = session.context
-        self.cost_of = lambda: session.totals.cost
-        self.status.set(state="idle", budget=context_budget(session.context) or planned_budget(session))
-        if resumed and session.totals.steps:
-            self.status.set_cost(session.totals.cost)
+    def attach(self, settings: Settings, model: str, resumed: bool) -> None:
+        """A session is attached: its budget, and for a resumed one the cost so far (folded from its log)."""
+        self.settings = settings
+        self.budget = planned_budget(model, settings)
+        self.status.set(state="idle", budget=self.budget)
+        if resumed and self.replies:
+            self.status.set_cost(self.cost.total)
+
+    def reset(self) -> None:
+        """Forget the last session's figures: another session's events follow."""
+        self.settings, self.budget = None, None
+        self.cost, self.replies = CostSum(), 0
+
+    def use_model(self, model: str) -> None:
+        """The session talks to `model` now: its name and budget in the status bar."""
+        self.budget = planned_budget(model, self.settings)
+        self.status.set(model=model, budget=self.budget)
 
     def handle(self, event: Event) -> None:
         """Render one event."""
@@ -111,7 +115,7 @@ class EventView:
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(self.redactor.event(event))
-        self.side.chart.record(event, context_budget(self.context))
+        self.side.chart.record(event, self.budget)
 
     def flush(self) -> None:
         """Render streamed text and command output queued since the last flush."""
@@ -162,10 +166,15 @@ class EventView:
             self.conversation.add(block)
             block.finish(e.content)
         self.current = None
-        self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context),
+        self.replies += 1
+        self.status.set(context_tokens=e.context_tokens, budget=self.budget,
                         model=e.model or self.status.model, cache_read=self.status.cache_read + e.cache_read_tokens,
                         cache_write=self.status.cache_write + e.cache_write_tokens)
-        self.status.set_cost(self.cost_of() if self.live else self.past_cost.add(e.cost))
+        self.status.set_cost(self.cost.add(e.cost))
+
+    def _on_model_usage(self, e: ModelUsage) -> None:
+        """A summariser call: its cost counts (shown with the next reply)."""
+        self.cost.add(e.cost)
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
         self.current = None
