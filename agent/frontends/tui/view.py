@@ -7,8 +7,9 @@ from typing import Any
 
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
-    ContextEvicted, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
-    SessionStarted, ShellRan, ShellStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
+    ContextEvicted, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated, ReminderAdded,
+    SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted,
+    UserMessage,
 )
 from agent.config import Settings
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
