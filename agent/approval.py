@@ -57,7 +57,7 @@ class Policy:
     allow: list[str] = field(default_factory=list)  # rules like "run:pytest*", "write:*", "edit"
     deny: list[str] = field(default_factory=list)
     always: set[tuple[str, str]] = field(default_factory=set)  # (tool, pattern) allowed for this session
-    sandbox: SandboxMode | Literal[""] = ""  # the sandbox mode commands run under ("" or "off": no check that one can be applied)
+    sandbox: SandboxMode | Literal[""] = ""  # commands run under it ("" or "off": no check that one can be applied)
 
     def decide(self, tool: str, approval: Approval) -> tuple[Decision, str]:
         """The decision and why."""

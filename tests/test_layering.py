@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FRONTEND_FILES = {"cli.py", "cli_run.py", "cli_sessions.py", "cli_tui.py", "cli_replay.py", "cli_batch.py", "cli_git.py",
-                  "cli_trust.py", "cli_inspect.py", "cli_common.py"}
+FRONTEND_FILES = {"cli.py", "cli_run.py", "cli_sessions.py", "cli_tui.py", "cli_replay.py", "cli_batch.py",
+                  "cli_git.py", "cli_trust.py", "cli_inspect.py", "cli_common.py"}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -63,7 +63,7 @@ def test_a_tool_query_from_the_cli_skips_typer(tmp_path: Path) -> None:
 
 
 def module_graph(root: Path = ROOT) -> dict[str, set[str]]:
-    """pith's modules and the pith modules each imports anywhere (module and function level, TYPE_CHECKING, relative)."""
+    """Each pith module and the pith modules it imports anywhere (module, function, TYPE_CHECKING, relative)."""
     files = {".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): p
              for pkg in ("agent", "tools", "prompts") for p in (root / pkg).rglob("*.py")}
 

@@ -84,7 +84,7 @@ class TextRenderer:
 
     def _on_shell_ran(self, e: ShellRan) -> None:
         self._w(f"! {e.command}", "cyan")
-        self._on_tool_call_finished(ToolCallFinished(call_id="", name="run", text=e.output, is_error=e.is_error))
+        self._preview(e.output, e.is_error)
 
     def _on_assistant_delta(self, e: AssistantDelta) -> None:
         if self.stream:
@@ -111,10 +111,14 @@ class TextRenderer:
             return
         if several:
             self._w(f"← {label}", "dim")
-        lines = e.text.splitlines() or [""]
-        if e.data.get("file_edits") and not e.is_error:
+        self._preview(e.text, e.is_error, edits=bool(e.data.get("file_edits")))
+
+    def _preview(self, text: str, is_error: bool, edits: bool = False) -> None:
+        """The first lines of a tool's or command's output (an edit's diff is drawn by FileEdited)."""
+        lines = text.splitlines() or [""]
+        if edits and not is_error:
             lines = [ln for ln in lines if not ln.startswith(("---", "+++", "@@", " ", "+", "-"))][:1]
-        style = "red" if e.is_error else "dim"
+        style = "red" if is_error else "dim"
         for line in lines[:PREVIEW_LINES]:
             self._w(f"  {line}", style)
         if len(lines) > PREVIEW_LINES:

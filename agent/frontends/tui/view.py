@@ -5,13 +5,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from agent.config import Settings
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
     ContextEvicted, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated, ReminderAdded,
     SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted,
     UserMessage,
 )
-from agent.config import Settings
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
@@ -206,7 +206,12 @@ class EventView:
 
     def _on_shell_started(self, e: ShellStarted) -> None:
         """The user's `!command` started: a running block that shows its live output."""
-        self._on_tool_call_started(ToolCallStarted(call_id=e.call_id, name="run", arguments={}, label=f"! {e.command}"))
+        self.current = None
+        block = ToolBlock(e.call_id, "run", f"! {e.command}")
+        self.tools[e.call_id] = block
+        self.conversation.add(block)
+        if self.live:
+            self.started[e.call_id] = time.monotonic()
 
     def _on_shell_ran(self, e: ShellRan) -> None:
         """The user's `!command` and its output (a ShellRan event)."""
