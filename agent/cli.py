@@ -148,11 +148,7 @@ def register_all() -> None:
     import importlib
 
     for name in CLI_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ class ContextChart(Widget):
             self._compacted.append(self._count)
         elif isinstance(event, AssistantMessage):
             self.budget = budget or self.budget
-            cached = int(getattr(event, "cache_read_tokens", 0) or event.cached_tokens or 0)
+            cached = event.cache_read_tokens or event.cached_tokens
             self.points.append(Point(step=event.step, regions={"turns": event.context_tokens}, budget=self.budget,
                                      input_tokens=event.input_tokens, cache_read=cached, evicted=self._evicted,
                                      compactions=self._compacted))
