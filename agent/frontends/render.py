@@ -7,7 +7,7 @@ from typing import Any, TextIO, TypeVar
 
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
-    ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished, SessionStarted, ShellRan,
+    ErrorOccurred, Event, FileEdited, Notice, Outcome, PlanUpdated, SessionFinished, SessionStarted, ShellRan,
     ToolCallFinished, ToolCallStarted, UserMessage,
 )
 from agent.redact import Redactor, StreamRedactor
@@ -107,7 +107,7 @@ class TextRenderer:
         self._labelling = self._labelling or len(self._open) > 1  # concurrent calls: say which output is which
         label = self._open.pop(e.call_id, e.name)
         several, self._labelling = self._labelling, bool(self._open) and self._labelling
-        if e.name in ("finish",) and not e.is_error:
+        if e.outcome == Outcome.FINISHED:
             return
         if several:
             self._w(f"← {label}", "dim")

@@ -13,7 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from agent.events import (
-    ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn, TurnEnded,
+    ApprovalRequested, Event, Interrupt, ModelSwitched, ResolveApproval, SessionFinished, Shutdown, SubmitTurn,
+    TurnEnded,
 )
 from agent.frontends.tui import habits
 from agent.frontends.tui.boot import in_daemon_thread
@@ -176,6 +177,8 @@ class PithApp(App[None]):
             while isinstance(self.screen, ApprovalScreen):  # an interrupted turn answers no more questions
                 self.pop_screen()
             self.call_later(self.send_queued, event.status)
+        elif isinstance(event, ModelSwitched):
+            self.launch.model_switched(event.model)
         elif isinstance(event, SessionFinished):
             self.busy = False
             self.finished.set()

@@ -5,13 +5,12 @@ import asyncio
 from pathlib import Path
 
 from agent.custom_commands import CustomCommand, load_commands, user_commands_dir
-from agent.events import Compact, Undo
+from agent.events import Compact, ShowDiff, SwitchModel, Undo
 from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind
 from agent.frontends.tui.host import Command, Host
 from agent.frontends.tui.screens.context import cmd_context
 from agent.frontends.tui.screens.help import HelpScreen
 from agent.frontends.tui.screens.sessions import SessionsScreen
-from agent.frontends.tui.widgets.blocks import DiffBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel
 
@@ -85,12 +84,8 @@ async def cmd_undo(app: Host, _: str) -> None:
 
 async def cmd_diff(app: Host, _: str) -> None:
     """Show everything this session changed."""
-    if not _need_session(app):
-        return
-    from agent.checkpoints import session_diff
-
-    diff = await asyncio.to_thread(session_diff, app.session)  # type: ignore[arg-type]
-    app.query_one(Conversation).add(DiffBlock("session diff (/diff)", diff))
+    if _need_session(app):
+        app.submit_op(ShowDiff())  # answered by DiffShown
 
 
 async def cmd_model(app: Host, name: str) -> None:
@@ -98,23 +93,18 @@ async def cmd_model(app: Host, name: str) -> None:
     view = app.view
     assert view is not None
     if not name:
-        current = app.session.model.name if app.session else app.launch.settings.model
+        current = app.session.state.model if app.session else app.launch.settings.model
         view.notice(f"model: {current} · /model NAME to switch", "dim")
         return
-    try:
-        model = await asyncio.to_thread(app.launch.switch_model, name)
+    if app.session is not None:
+        app.submit_op(SwitchModel(model=name))  # answered by ModelSwitched, or an error notice that keeps the model
+        return
+    try:  # no session (it could not start): the next one uses the model
+        await asyncio.to_thread(app.launch.switch_model, name)
     except Exception as exc:
         view.notice(f"cannot use {name!r}: {exc} (keeping the current model)", "error")
         return
-    if app.session is None:
-        await _fresh(app)
-        return
-    app.session.model = model
-    app.session.settings.model = name
-    app.session.settings.api_base = app.launch.settings.api_base  # goes with the provider
-    await asyncio.to_thread(app.session.context.configure, model.name, app.session.settings)
-    view.use_model(model.name)
-    view.notice(f"model switched to {model.name}", "dim")
+    await _fresh(app)
 
 
 async def _fresh(app: Host) -> None:

@@ -25,6 +25,7 @@ class Launch:
     notices: list[str] = field(default_factory=list)  # from settings resolution, shown once in the first session
     flags: dict[str, Any] = field(default_factory=dict)  # the command line's values, to re-resolve on /model
     explicit: set[str] = field(default_factory=set)
+    offered: dict[str, Settings] = field(default_factory=dict)  # model name -> its settings, built by `factory`
 
     def model(self, settings: Settings | None = None) -> Model:
         """A model for the settings (the injected factory, else the real backends)."""
@@ -40,7 +41,8 @@ class Launch:
         from agent.events import Notice
         from agent.runner import build_session
 
-        session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model())
+        session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model(),
+                                factory=self.factory)
         for text in self.notices:
             session.emit(Notice(text=text, level="warning"))
         self.notices = []
@@ -54,8 +56,9 @@ class Launch:
 
             warm_up(self.settings)
 
-    def switch_model(self, name: str) -> Model:
-        """A model for another name, its key checked first; raises with a clear message and keeps the old one."""
+    def factory(self, name: str) -> tuple[Model, Settings]:
+        """A model for another name and the settings it runs with (the session's /model and compaction model), its
+        key checked first; raises with a clear message."""
         from agent.runner import UsageError, make_model
         from agent.settings_load import missing_key, switched
 
@@ -64,8 +67,17 @@ class Launch:
         if problem:
             raise UsageError(problem)
         model = make_model(settings)
-        self.settings = settings
+        self.offered[model.name] = settings
+        return model, settings
+
+    def switch_model(self, name: str) -> Model:
+        """A model for another name, for the next session; raises with a clear message and keeps the old one."""
+        model, self.settings = self.factory(name)
         return model
+
+    def model_switched(self, model: str) -> None:
+        """The session switched to `model` (a ModelSwitched event): the next session starts with it too."""
+        self.settings = self.offered.pop(model, self.settings)
 
     def resume(self, path: Path) -> Session:
         """The session in the log at `path`, ready to continue, with today's model and settings (this repository's)."""

@@ -8,9 +8,9 @@ from typing import Any
 from agent.config import Settings
 from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
-    ContextEvicted, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, NoteAdded, PlanUpdated, ReminderAdded,
-    SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted,
-    UserMessage,
+    ContextEvicted, DiffShown, ErrorOccurred, Event, FileEdited, ModelSwitched, ModelUsage, Notice, NoteAdded, Outcome,
+    PlanUpdated, ReminderAdded, SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished,
+    ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
 )
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
@@ -59,7 +59,7 @@ class EventView:
         self.replies = 0  # model replies seen in this session
         self.current: AssistantBlock | None = None
         self.tools: dict[str, ToolBlock] = {}
-        self.finish_args: dict[str, str] = {}
+        self.summaries: dict[str, str] = {}  # call id -> the `summary` argument of calls still running
         self.started: dict[str, float] = {}
         self.cost = CostSum()
         self.past_texts: list[str] = []  # what the user typed in a resumed session, for the Up-arrow history
@@ -74,7 +74,8 @@ class EventView:
             ModelUsage: self._on_model_usage,
             ToolCallStarted: self._on_tool_call_started, CommandOutput: self._on_command_output,
             ToolCallFinished: self._on_tool_call_finished, ShellStarted: self._on_shell_started,
-            ShellRan: self._on_shell_ran, FileEdited: self._on_file_edited,
+            ShellRan: self._on_shell_ran, FileEdited: self._on_file_edited, DiffShown: self._on_diff_shown,
+            ModelSwitched: self._on_model_switched,
             ApprovalRequested: self._on_approval_requested, ApprovalResolved: self._on_approval_resolved,
             PlanUpdated: self._on_plan_updated, NoteAdded: self._on_note_added,
             ContextEvicted: self._on_context_evicted, ContextCompacted: self._on_context_compacted,
@@ -106,6 +107,9 @@ class EventView:
 
     def use_model(self, model: str) -> None:
         """The session talks to `model` now: its name and budget in the status bar."""
+        if self.settings is None:  # a resumed session's past: today's budget comes when it is attached
+            self.status.set(model=model)
+            return
         self.budget = planned_budget(model, self.settings)
         self.status.set(model=model, budget=self.budget)
 
@@ -179,8 +183,8 @@ class EventView:
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
         self.current = None
-        if e.name == "finish" and isinstance(e.arguments.get("summary"), str):
-            self.finish_args[e.call_id] = e.arguments["summary"]
+        if isinstance(e.arguments.get("summary"), str):  # shown if the call turns out to finish the task
+            self.summaries[e.call_id] = e.arguments["summary"]
         self.tools[e.call_id] = self.conversation.add(ToolBlock(e.call_id, e.name, e.label))  # type: ignore[assignment]
         if self.live:
             self.started[e.call_id] = time.monotonic()
@@ -197,8 +201,8 @@ class EventView:
             block = self.conversation.add(ToolBlock(e.call_id, e.name, e.name))  # type: ignore[assignment]
         duration = None if self.frozen else e.duration
         block.finish(e.text, e.is_error, duration, denied=bool(e.data.get("denied")))
-        summary = self.finish_args.pop(e.call_id, None)
-        if summary and not e.is_error:
+        summary = self.summaries.pop(e.call_id, None)
+        if summary and e.outcome == Outcome.FINISHED:
             done = AssistantBlock()
             self.conversation.add(done)
             done.add_class("summary")
@@ -222,6 +226,13 @@ class EventView:
 
     def _on_file_edited(self, e: FileEdited) -> None:
         self.conversation.add(DiffBlock(e.path, e.diff))
+
+    def _on_diff_shown(self, e: DiffShown) -> None:
+        self.conversation.add(DiffBlock("session diff (/diff)", e.text))
+
+    def _on_model_switched(self, e: ModelSwitched) -> None:
+        self.use_model(e.model)
+        self.notice(f"model switched to {e.model}", "dim")
 
     def _on_approval_requested(self, e: ApprovalRequested) -> None:
         if not self.live:
