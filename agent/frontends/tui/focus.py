@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.widgets import Input, TextArea
 
+from agent.events import TurnStatus
 from agent.frontends.tui.widgets.composer import Composer
 from agent.frontends.tui.widgets.hints import QueuedBar
 
@@ -42,7 +43,7 @@ def send_queued(app: Host, status: str) -> None:
     if not bar.items or app.busy:
         return
     text = bar.take()
-    if status == "interrupted":
+    if status == TurnStatus.INTERRUPTED:
         composer = app.query_one(Composer)
         composer.load_text(text + ("\n" + composer.text if composer.text.strip() else ""))
         composer.move_cursor(composer.document.end)

@@ -10,14 +10,14 @@ from agent.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
     ContextEvicted, DiffShown, ErrorOccurred, Event, FileEdited, ModelSwitched, ModelUsage, Notice, NoteAdded, Outcome,
     PlanUpdated, ReminderAdded, SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished,
-    ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
+    ToolCallStarted, TurnEnded, TurnStarted, TurnStatus, UserMessage,
 )
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
 from agent.redact import Redactor
 
-QUIET_END = ("finished", "answered")
+QUIET_END = (TurnStatus.FINISHED, TurnStatus.ANSWERED)
 
 
 def planned_budget(model: str, settings: Settings | None) -> int | None:
