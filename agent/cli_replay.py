@@ -134,8 +134,8 @@ def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_
     except (LogError, UsageError) as exc:
         fail(str(exc))
     # Limits count the new work: the restored totals are the starting point.
-    session.settings.max_steps = session.totals.steps + max_steps
-    spent = session.totals.cost or 0.0
+    session.settings.max_steps = session.state.totals.steps + max_steps
+    spent = session.state.totals.cost or 0.0
     session.settings.max_cost = None if max_cost is None else spent + max_cost
     result = asyncio.run(run_headless(session, text, json_mode=json_out, resumed=True))
     if json_out:

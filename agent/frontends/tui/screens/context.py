@@ -181,6 +181,6 @@ async def cmd_context(app: Host, _: str) -> None:
     if session is None:
         app.push_screen(ContextScreen(Timeline([]), None, []))
         return
-    request = build_request(session, session.totals.steps + 1)  # on the loop's thread: the history is not moving
+    request = build_request(session, session.state.totals.steps + 1)  # on the loop's thread: the history is not moving
     timeline, dropped = (Timeline([]), []) if session.log is None else await asyncio.to_thread(load_log, session.log.path)
     app.push_screen(ContextScreen(timeline, request, dropped))
