@@ -77,7 +77,12 @@ class Launch:
 
     def model_switched(self, model: str) -> None:
         """The session switched to `model` (a ModelSwitched event): the next session starts with it too."""
-        self.settings = self.offered.pop(model, self.settings)
+        built = self.offered.pop(model, None)
+        if built is None:  # a resumed session builds its models with the core's factory
+            from agent.settings_load import switched
+
+            built = switched(self.settings, model, self.root, self.flags, self.explicit)
+        self.settings = built
 
     def resume(self, path: Path) -> Session:
         """The session in the log at `path`, ready to continue, with today's model and settings (this repository's)."""
