@@ -93,3 +93,13 @@ def test_text_output_hides_only_a_finished_result() -> None:
     renderer.handle(ToolCallFinished(call_id="a", name="wrap_up", text="finished", outcome=Outcome.FINISHED))
     renderer.handle(ToolCallFinished(call_id="b", name="finish", text="not finished: say what is left"))
     assert "finished\n" not in out.getvalue() and "not finished: say what is left" in out.getvalue()
+
+
+def test_the_next_session_keeps_the_switched_model() -> None:
+    launch = Launch(settings=Settings(model="scripted", api_base="http://127.0.0.1:9/v1"), root=Path("/repo"))
+    built = Settings(model="openai/gpt-4o", api_base=None, context_budget=9000)
+    launch.offered["openai/gpt-4o"] = built  # what Launch.factory built for the session's switch
+    launch.model_switched("openai/gpt-4o")
+    assert launch.settings is built and not launch.offered
+    launch.model_switched("anthropic/claude-sonnet-4-5")  # built by the core's factory (a resumed session)
+    assert launch.settings.model == "anthropic/claude-sonnet-4-5" and launch.settings.context_budget == 9000
