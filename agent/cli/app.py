@@ -8,6 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from agent import __version__
+from agent.cli.common import (
+    ApiBaseOpt, ApproveOpt, ModelOpt, SandboxOpt, SessionDirOpt, check_sandbox, explicit_params, fail,
+)
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=False, rich_markup_mode=None, pretty_exceptions_enable=False,
@@ -17,18 +20,6 @@ app = typer.Typer(
            "  pith -c/--continue     continue the latest session of this repository\n"
            "  pith --resume ID       resume an earlier session (ids: pith sessions)",
 )
-
-ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="PITH_MODEL", help="litellm model string, or scripted:PATH")]
-ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", envvar="PITH_API_BASE", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8000/v1")]
-ApproveOpt = Annotated[str, typer.Option("--approve", help="ask | auto | never")]
-SandboxOpt = Annotated[str, typer.Option("--sandbox", metavar="MODE", help="confine commands: workspace-write (default: writes only in the repo, not .git/; no network), read-only, or off")]
-SessionDirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are written")]
-
-
-def fail(message: str, code: int = 2) -> None:
-    """Print a clear error (no traceback) and exit."""
-    typer.echo(f"pith: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def version_callback(value: bool) -> None:
@@ -90,15 +81,15 @@ def run(
     """Run a task headless: human text (or --json events), then exit 0 finished, 1 not completed, 2 usage
     error, 3 limit reached, 4 model/provider error, 130 interrupted."""
     from agent.cli.run import execute
-    from agent.settings.config import Settings
+    from agent.settings.config import APPROVAL_MODES, TOOL_PROTOCOLS, Settings
     from agent.context.tokens import parse_budget
 
     text = read_task(task, task_file)
-    if approve not in ("ask", "auto", "never"):
+    if approve not in APPROVAL_MODES:
         fail(f"--approve must be ask, auto or never (got {approve!r})")
     check_limits(max_steps, max_cost, timeout, context_budget)
     sandbox = check_sandbox(sandbox)
-    if tool_protocol not in ("native", "text", "auto"):
+    if tool_protocol not in TOOL_PROTOCOLS:
         fail(f"--tool-protocol must be native, text or auto (got {tool_protocol!r})")
     settings = Settings(model=model, api_base=api_base, approve=approve, max_steps=max_steps, max_cost=max_cost,
                         timeout=timeout, plan=not no_plan, context_budget=parse_budget(context_budget), commit=commit, sandbox=sandbox, network=network,
@@ -122,16 +113,6 @@ def check_limits(max_steps: int, max_cost: Optional[float], timeout: Optional[fl
         problem = budget_problem(context_budget, fixed_prefix_tokens(find_root(Path.cwd())[0], Path.cwd()))
         if problem:
             fail(f"--context-budget {problem}")
-
-
-def explicit_params(ctx: typer.Context) -> set[str]:
-    """Names of options the user gave on the command line or through an environment variable."""
-    explicit = set()
-    for name in ctx.params:
-        source = ctx.get_parameter_source(name)  # typer vendors its own click: compare the enum by name
-        if getattr(source, "name", "") in ("COMMANDLINE", "ENVIRONMENT"):
-            explicit.add(name[3:] if name.startswith("no_") else name)  # --no-plan sets `plan`
-    return explicit
 
 
 @app.command()
@@ -158,17 +139,6 @@ def tool_cmd(
     raise typer.Exit(run_tool(name, args, force, check_sandbox(sandbox) if sandbox is not None else None))
 
 
-def check_sandbox(value: str) -> str:
-    """A valid sandbox mode, or a usage error (exit 2)."""
-    from tools.sandbox import SandboxError, normalize_mode
-
-    try:
-        return normalize_mode(value)
-    except SandboxError as exc:
-        fail(f"--{exc}")
-        raise
-
-
 CLI_MODULES = ("agent.cli.sessions", "agent.cli.tui", "agent.cli.replay", "agent.cli.batch", "agent.cli.git",
                "agent.cli.trust", "agent.cli.inspect")
 
@@ -178,11 +148,7 @@ def register_all() -> None:
     import importlib
 
     for name in CLI_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 def main() -> None:

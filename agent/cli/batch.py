@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from agent.cli.app import ApiBaseOpt, ApproveOpt, ModelOpt, fail
+from agent.cli.common import ApiBaseOpt, ApproveOpt, ModelOpt, fail
 
 
 def batch(
@@ -63,7 +63,7 @@ def batch_settings(ctx: typer.Context, flags: dict) -> Any:
     """The batch-wide settings through the one settings path (flags > this repository's config > user config)."""
     import os
 
-    from agent.cli.app import explicit_params
+    from agent.cli.common import explicit_params
     from agent.settings.load import SettingsError, find_root, resolve_settings
 
     root = find_root(Path(os.getcwd()))[0]

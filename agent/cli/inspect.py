@@ -6,7 +6,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from agent.cli.replay import DirOpt, _fail, _load  # the same session lookup and errors as `pith replay`
+from agent.cli.common import DirOpt, fail, load_log  # the same session lookup and errors as `pith replay`
 
 PREVIEW = 90
 
@@ -86,8 +86,8 @@ def inspect(
     from agent.log.inspector import InspectError, compaction_at, replies, request_at
 
     if step is not None and compaction is not None:
-        _fail("give --step or --compaction, not both")
-    loaded = _load(ref, session_dir)
+        fail("give --step or --compaction, not both")
+    loaded = load_log(ref, session_dir)
     sid = str(loaded.header.get("session_id") or loaded.path.stem)
     try:
         if compaction is not None:
@@ -102,7 +102,7 @@ def inspect(
             return
         request = request_at(loaded, step)
     except InspectError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if json_out:
         typer.echo(json.dumps(request_json(request, sid), ensure_ascii=False))
     else:
@@ -140,7 +140,7 @@ def stats(
     try:
         when = parse_since(since) if since else None
     except StatsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     result = collect(session_dir or default_session_dir(), when)
     if json_out:
         typer.echo(json.dumps(result.to_dict()))

@@ -7,27 +7,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-DirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are")]
+from agent.cli.common import DirOpt, fail, load_log
+
 RefArg = Annotated[str, typer.Argument(help="a session log path or id (a unique prefix works)")]
 RepoOpt = Annotated[Optional[Path], typer.Option("--repo", help="the repository to run in (default: the current one)")]
-
-
-def _fail(message: str, code: int = 2) -> None:
-    """A clear error, no traceback."""
-    typer.echo(f"pith: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _load(ref: str, session_dir: Optional[Path]) -> Any:
-    """Find and parse a log; unknown formats and missing sessions exit 2."""
-    from agent.settings.config import default_session_dir
-    from agent.log.writer import LogError, read_log
-    from agent.log.catalog import find_session
-
-    try:
-        return read_log(find_session(ref, session_dir or default_session_dir()))
-    except LogError as exc:
-        _fail(str(exc))
 
 
 def replay(
@@ -40,7 +23,7 @@ def replay(
     repo: RepoOpt = None,
 ) -> None:
     """Render a recorded session (text, --json or --tui), or --rerun it and report divergence (exit 1)."""
-    loaded = _load(ref, session_dir)
+    loaded = load_log(ref, session_dir)
     if timeline:
         from agent.cli.inspect import show_timeline
 
@@ -53,9 +36,9 @@ def replay(
         try:
             raise typer.Exit(rerun_session(loaded, sys.stdout, root=root, settings=settings))
         except ReplayError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         except KeyboardInterrupt:
-            _fail("interrupted; the re-run worktree was removed", 130)
+            fail("interrupted; the re-run worktree was removed", 130)
     if tui:
         _replay_tui(loaded)
         return
@@ -91,10 +74,12 @@ def resume(
     Today's settings apply (config files, flags, policy, sandbox); the log only gives the conversation."""
     text = sys.stdin.read() if message == "-" else (message or "Continue.")
     if not text.strip():
-        _fail("empty message: give it as an argument or `-` for stdin")
-    if approve is not None and approve not in ("ask", "auto", "never"):
-        _fail(f"--approve must be ask, auto or never (got {approve!r})")
-    loaded = _load(ref, session_dir)
+        fail("empty message: give it as an argument or `-` for stdin")
+    from agent.settings.config import APPROVAL_MODES
+
+    if approve is not None and approve not in APPROVAL_MODES:
+        fail(f"--approve must be ask, auto or never (got {approve!r})")
+    loaded = load_log(ref, session_dir)
     flags = {"model": model, "api_base": api_base, "approve": approve, "timeout": timeout}
     root, settings = _today(repo, {**flags, "approve": approve or "auto"}, {k for k, v in flags.items() if v})
     if repo is None:
@@ -104,7 +89,7 @@ def resume(
         try:
             check_root(loaded, root)
         except LogError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     raise typer.Exit(_resume(loaded.path, text.strip(), (root, settings), max_steps, max_cost, json_out))
 
 
@@ -116,12 +101,12 @@ def _today(repo: Optional[Path], flags: dict[str, Any], explicit: set[str]) -> t
 
     start = (repo or Path(os.getcwd())).expanduser()
     if not start.is_dir():
-        _fail(f"--repo {start} is not a folder")
+        fail(f"--repo {start} is not a folder")
     root = find_root(start.resolve())[0]
     try:
         resolved = resolve_settings(root, flags, explicit)
     except SettingsError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for notice in resolved.notices:
         typer.echo(f"pith: note: {notice}", err=True)
     return root, resolved.settings
@@ -140,17 +125,17 @@ def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_
 
     root, settings = where
     if missing_key(settings):
-        _fail(missing_key(settings))
+        fail(missing_key(settings))
     try:
         session = load_session(path, {"interactive": False}, settings=settings, root=root)
         from agent.compose import load_backend
 
         load_backend(settings)  # before the turn: --timeout measures the work, not the import
     except (LogError, UsageError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     # Limits count the new work: the restored totals are the starting point.
-    session.settings.max_steps = session.totals.steps + max_steps
-    spent = session.totals.cost or 0.0
+    session.settings.max_steps = session.state.totals.steps + max_steps
+    spent = session.state.totals.cost or 0.0
     session.settings.max_cost = None if max_cost is None else spent + max_cost
     result = asyncio.run(run_headless(session, text, json_mode=json_out, resumed=True))
     if json_out:
@@ -168,8 +153,8 @@ def export(
 ) -> None:
     """Export a readable transcript (Markdown or self-contained HTML), secrets redacted."""
     if fmt not in ("md", "html"):
-        _fail(f"--format must be md or html (got {fmt!r})")
-    loaded = _load(ref, session_dir)
+        fail(f"--format must be md or html (got {fmt!r})")
+    loaded = load_log(ref, session_dir)
     from agent.frontends.export.transcript import export_html, export_markdown
 
     text = export_markdown(loaded) if fmt == "md" else export_html(loaded)
@@ -179,7 +164,7 @@ def export(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        _fail(f"cannot write {output}: {exc.strerror}")
+        fail(f"cannot write {output}: {exc.strerror}")
     typer.echo(f"wrote {output}", err=True)
 
 

@@ -6,9 +6,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from agent.cli.common import DirOpt
+
 sessions_app = typer.Typer(help="List, show and delete session logs.", invoke_without_command=True,
                            rich_markup_mode=None, add_completion=False)
-DirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are")]
 
 
 def _dir(session_dir: Optional[Path]) -> Path:

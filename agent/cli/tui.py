@@ -5,15 +5,19 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from agent.cli.common import ModelOpt, SessionDirOpt
+
+if TYPE_CHECKING:
+    from agent.settings.config import Settings
+    from agent.frontends.tui.launch import Launch
+
 T0 = time.perf_counter()
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", envvar="PITH_MODEL", help="litellm model string, or scripted:PATH")]
 ApiBaseOpt = Annotated[Optional[str], typer.Option("--api-base", envvar="PITH_API_BASE", help="OpenAI-compatible server URL")]
-SessionDirOpt = Annotated[Optional[Path], typer.Option("--session-dir", envvar="PITH_SESSION_DIR", help="where session logs are written")]
 
 
 def tui(
@@ -38,7 +42,7 @@ def tui(
         task, approve, no_plan, max_steps, cont, resume = None, "ask", False, 50, False, None
         session_dir = Path(env_dir) if env_dir else None
         sandbox, network = "workspace-write", False
-    from agent.cli.app import check_sandbox
+    from agent.cli.common import check_sandbox
     from agent.settings.config import Settings
 
     sandbox = check_sandbox(sandbox)
@@ -52,12 +56,12 @@ def _explicit(ctx: typer.Context | None) -> set[str]:
     """The settings the user gave (flags or PITH_* variables); the rest may come from config files."""
     if ctx is not None and ctx.invoked_subcommand is None and ctx.command.name != "tui":
         return {k for k, env in (("model", "PITH_MODEL"), ("api_base", "PITH_API_BASE")) if os.environ.get(env)}
-    from agent.cli.app import explicit_params
+    from agent.cli.common import explicit_params
 
     return explicit_params(ctx) if ctx is not None else set()
 
 
-def launch_tui(settings: object, session_dir: Path | None, task: str | None, cont: bool, resume: str | None,
+def launch_tui(settings: Settings, session_dir: Path | None, task: str | None, cont: bool, resume: str | None,
                explicit: set[str] | None = None) -> int:
     """Find the repository and the session to open, then run the app; returns the exit code."""
     from agent.settings.config import default_session_dir
@@ -67,7 +71,7 @@ def launch_tui(settings: object, session_dir: Path | None, task: str | None, con
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     root, head = find_root(Path(os.getcwd()))
-    flags = settings.snapshot()  # type: ignore[attr-defined]
+    flags = settings.snapshot()
     try:
         resolved = resolve_settings(root, flags, explicit or set())
     except SettingsError as exc:
@@ -95,25 +99,19 @@ def launch_tui(settings: object, session_dir: Path | None, task: str | None, con
     return 0
 
 
-def _session_path(launch: object, cont: bool, resume: str | None) -> Path:
+def _session_path(launch: Launch, cont: bool, resume: str | None) -> Path:
     """The log to reopen for --continue / --resume, or an error that says why not."""
-    try:
-        import agent.log.resume  # noqa: F401
-    except ImportError:
-        from agent.frontends.tui.launch import NO_RESUME
-
-        raise RuntimeError(NO_RESUME) from None
     if resume:
         from agent.log.writer import read_log
         from agent.log.resume import check_root
         from agent.log.catalog import find_session
 
-        path = find_session(resume, launch.session_dir)  # type: ignore[attr-defined]
-        check_root(read_log(path), launch.root)  # type: ignore[attr-defined]
+        path = find_session(resume, launch.session_dir)
+        check_root(read_log(path), launch.root)
         return path
-    path = launch.latest()  # type: ignore[attr-defined]
+    path = launch.latest()
     if path is None:
-        raise RuntimeError(f"no earlier session for {launch.root} in {launch.session_dir}")  # type: ignore[attr-defined]
+        raise RuntimeError(f"no earlier session for {launch.root} in {launch.session_dir}")
     return path
 
 

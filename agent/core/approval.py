@@ -4,13 +4,23 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
 
 from agent.core.rules import command_danger, risky_target
+from agent.settings.config import ApprovalMode, SandboxMode
 from agent.core.protected import config_write
 from tools.base import Approval
 from tools.sandbox.policy import parse, read_only_command
 
-MODES = ("ask", "auto", "never")
+
+class Decision(StrEnum):
+    """What the policy decides for one tool call."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    ASK = "ask"
+
 
 # Destructive patterns that are easiest to see in the raw text.
 DANGEROUS = [
@@ -43,34 +53,38 @@ def dangerous(command: str) -> str | None:
 class Policy:
     """Decides allow / deny / ask for each tool call that needs approval."""
 
-    mode: str = "ask"
+    mode: ApprovalMode = "ask"
     allow: list[str] = field(default_factory=list)  # rules like "run:pytest*", "write:*", "edit"
     deny: list[str] = field(default_factory=list)
     always: set[tuple[str, str]] = field(default_factory=set)  # (tool, pattern) allowed for this session
-    sandbox: str = ""  # the sandbox mode commands run under ("" or "off": no check that one can be applied)
+    sandbox: SandboxMode | Literal[""] = ""  # commands run under it ("" or "off": no check that one can be applied)
 
-    def decide(self, tool: str, approval: Approval) -> tuple[str, str]:
-        """('allow' | 'deny' | 'ask', reason)."""
+    def decide(self, tool: str, approval: Approval) -> tuple[Decision, str]:
+        """The decision and why."""
         subject = approval.summary
         command = approval.kind == "command"
         if _matches(self.deny, tool, subject, command, every=False):
-            return "deny", "denied by a deny rule in the config"
+            return Decision.DENY, "denied by a deny rule in the config"
         if command:
             why = dangerous(subject)
             if why:
-                return ("deny", f"destructive command ({why}); approval mode is never") if self.mode == "never" else ("ask", f"destructive command: {why}")
+                if self.mode == "never":
+                    return Decision.DENY, f"destructive command ({why}); approval mode is never"
+                return Decision.ASK, f"destructive command: {why}"
         guarded = config_write(approval)
         if guarded and (tool, approval.pattern) not in self.always:
-            return ("deny", guarded + "; approval mode is never") if self.mode == "never" else ("ask", guarded)
+            if self.mode == "never":
+                return Decision.DENY, guarded + "; approval mode is never"
+            return Decision.ASK, guarded
         if (tool, approval.pattern) in self.always or _matches(self.allow, tool, subject, command, every=True):
-            return "allow", "allowed by a rule"
+            return Decision.ALLOW, "allowed by a rule"
         if self.mode == "auto" and command and self.unconfined() and not read_only_command(subject):
-            return "ask", UNCONFINED
+            return Decision.ASK, UNCONFINED
         if self.mode == "auto":
-            return "allow", "auto mode"
+            return Decision.ALLOW, "auto mode"
         if self.mode == "never":
-            return "deny", "approval mode is never: nothing that changes files or runs commands is allowed"
-        return "ask", ""
+            return Decision.DENY, "approval mode is never: nothing that changes files or runs commands is allowed"
+        return Decision.ASK, ""
 
     def unconfined(self) -> bool:
         """A sandbox mode is set but this machine cannot apply any (probed once per process)."""
@@ -85,7 +99,7 @@ class Policy:
         self.always.add((tool, pattern))
 
 
-def sandbox_policy(policy: Policy, sandbox: str) -> Policy:
+def sandbox_policy(policy: Policy, sandbox: SandboxMode) -> Policy:
     """The policy, knowing the sandbox mode commands will run under."""
     policy.sandbox = sandbox
     return policy

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
 from agent.core.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, ContextCompacted, ContextEvicted,
-    ErrorOccurred, Event, FileEdited, Notice, PlanUpdated, SessionFinished, SessionStarted, ToolCallFinished,
-    ToolCallStarted, UserMessage,
+    ErrorOccurred, Event, FileEdited, Notice, Outcome, PlanUpdated, SessionFinished, SessionStarted, ShellRan,
+    ToolCallFinished, ToolCallStarted, UserMessage,
 )
 from agent.log.redact import Redactor, StreamRedactor
 from agent.context.scratchpad import MARK
@@ -43,6 +44,16 @@ class TextRenderer:
         self._labelling = False
         self.redactor = Redactor.from_env()
         self._stream_redactor = StreamRedactor(self.redactor)  # a secret split across deltas is still caught
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            SessionStarted: self._on_session_started, UserMessage: self._on_user_message,
+            ShellRan: self._on_shell_ran, AssistantDelta: self._on_assistant_delta,
+            AssistantMessage: self._on_assistant_message, ToolCallStarted: self._on_tool_call_started,
+            ToolCallFinished: self._on_tool_call_finished, FileEdited: self._on_file_edited,
+            PlanUpdated: self._on_plan_updated, ApprovalRequested: self._on_approval_requested,
+            ApprovalResolved: self._on_approval_resolved, ContextEvicted: self._on_context_evicted,
+            ContextCompacted: self._on_context_compacted, Notice: self._on_notice, ErrorOccurred: self._on_error,
+            SessionFinished: self._on_session_finished,
+        }
 
     def _w(self, text: str = "", style: str = "") -> None:
         codes = {"dim": "2", "bold": "1", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
@@ -56,9 +67,9 @@ class TextRenderer:
 
     def handle(self, event: Event) -> None:
         """Render one event."""
-        method = getattr(self, "_on_" + event.type, None)
-        if method:
-            method(_inert(self.redactor.event(event)))
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(_inert(self.redactor.event(event)))
 
     def _on_session_started(self, e: SessionStarted) -> None:
         verb = "resumed" if e.resumed else "session"
@@ -66,14 +77,14 @@ class TextRenderer:
 
     def _on_user_message(self, e: UserMessage) -> None:
         self._w(f"\n> {e.text.strip()}", "bold")
-        if getattr(e, "attachment", ""):
+        if e.attachment:
             from agent.core.mentions import attached_summary
 
             self._w(f"  attached: {attached_summary(e.attachment)}", "dim")
 
-    def _on_shell_ran(self, e: Any) -> None:
+    def _on_shell_ran(self, e: ShellRan) -> None:
         self._w(f"! {e.command}", "cyan")
-        self._on_tool_call_finished(ToolCallFinished(call_id="", name="run", text=e.output, is_error=e.is_error))
+        self._preview(e.output, e.is_error)
 
     def _on_assistant_delta(self, e: AssistantDelta) -> None:
         if self.stream:
@@ -96,14 +107,18 @@ class TextRenderer:
         self._labelling = self._labelling or len(self._open) > 1  # concurrent calls: say which output is which
         label = self._open.pop(e.call_id, e.name)
         several, self._labelling = self._labelling, bool(self._open) and self._labelling
-        if e.name in ("finish",) and not e.is_error:
+        if e.outcome == Outcome.FINISHED:
             return
         if several:
             self._w(f"← {label}", "dim")
-        lines = e.text.splitlines() or [""]
-        if e.data.get("file_edits") and not e.is_error:
+        self._preview(e.text, e.is_error, edits=bool(e.data.get("file_edits")))
+
+    def _preview(self, text: str, is_error: bool, edits: bool = False) -> None:
+        """The first lines of a tool's or command's output (an edit's diff is drawn by FileEdited)."""
+        lines = text.splitlines() or [""]
+        if edits and not is_error:
             lines = [ln for ln in lines if not ln.startswith(("---", "+++", "@@", " ", "+", "-"))][:1]
-        style = "red" if e.is_error else "dim"
+        style = "red" if is_error else "dim"
         for line in lines[:PREVIEW_LINES]:
             self._w(f"  {line}", style)
         if len(lines) > PREVIEW_LINES:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from agent.core.approval import Policy
+from agent.core.approval import Decision, Policy
+from agent.batch import worktree
 from agent.core.events import (
     ApprovalRequested, ApprovalResolved, AssistantMessage, Event, Interrupt, ResolveApproval, Shutdown, SubmitTurn,
     ToolCallFinished, UserMessage,
@@ -67,19 +68,19 @@ class ReplayPolicy(Policy):
     recorded: list[ApprovalResolved] = field(default_factory=list)
     user_answers: list[ApprovalResolved] = field(default_factory=list)
 
-    def decide(self, tool: str, approval: Approval) -> tuple[str, str]:
+    def decide(self, tool: str, approval: Approval) -> tuple[Decision, str]:
         """Today's decision; a recorded denial is replayed, a recorded approval never widens it."""
         decision, reason = super().decide(tool, approval)
         answer = self.recorded.pop(0) if self.recorded else None
-        if decision == "deny":
+        if decision == Decision.DENY:
             return decision, reason
         if answer is not None and answer.decision == "deny":
             if answer.by == "user":
                 self.user_answers.append(answer)
-                return "ask", ""  # the pump gives the person's recorded "no" back
-            return "deny", answer.reason
-        if decision == "ask":
-            return "deny", (f"{reason}; " if reason else "") + (
+                return Decision.ASK, ""  # the pump gives the person's recorded "no" back
+            return Decision.DENY, answer.reason
+        if decision == Decision.ASK:
+            return Decision.DENY, (f"{reason}; " if reason else "") + (
                 "it needs a person's approval, and a re-run never reuses an approval recorded in the log")
         return decision, reason
 
@@ -129,21 +130,20 @@ def _steps(events: list[Event]) -> dict[str, int]:
 
 
 def add_worktree(root: Path, head: str) -> Path:
-    """A fresh detached worktree of `root` at `head`, in a temp folder."""
+    """A fresh detached worktree of `root` at `head`, in a temp folder (made as batch tasks make theirs)."""
     target = Path(tempfile.mkdtemp(prefix="pith-rerun-")) / "tree"
-    proc = subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(target), head],
-                          capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
+    try:
+        return worktree.prepare(str(root), False, head, target).path
+    except worktree.CheckoutError as exc:
         shutil.rmtree(target.parent, ignore_errors=True)
-        raise ReplayError(f"cannot create a worktree of {root} at {head[:12]}: {proc.stderr.strip()}")
-    return target
+        raise ReplayError(f"cannot create a worktree of {root} at {head[:12]}: {exc}") from None
 
 
 def remove_worktree(root: Path, tree: Path, session_id: str) -> None:
     """Remove the worktree, its folder and the re-run's checkpoint ref."""
-    subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)], capture_output=True, timeout=120)
+    worktree.remove(tree)
     shutil.rmtree(tree.parent, ignore_errors=True)
-    subprocess.run(["git", "-C", str(root), "worktree", "prune"], capture_output=True, timeout=120)
+    worktree.prune_source(root)
     try:
         from tools.checkpoint import Checkpoints
 

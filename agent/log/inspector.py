@@ -96,10 +96,9 @@ def regions(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, 
 
 
 def provider_usage(event: AssistantMessage) -> dict[str, Any]:
-    """What the provider reported for the reply (cache fields default to what older logs have)."""
-    cached = int(getattr(event, "cached_tokens", 0) or 0)
-    return {"input_tokens": event.input_tokens, "cache_read_tokens": int(getattr(event, "cache_read_tokens", cached) or 0),
-            "cache_write_tokens": int(getattr(event, "cache_write_tokens", 0) or 0),
+    """What the provider reported for the reply (older logs: cache fields 0)."""
+    return {"input_tokens": event.input_tokens, "cache_read_tokens": event.cache_read_tokens,
+            "cache_write_tokens": event.cache_write_tokens,
             "output_tokens": event.output_tokens, "cost": event.cost, "estimate_at_the_time": event.context_tokens}
 
 
@@ -120,7 +119,7 @@ def blank_session(loaded: LoadedLog) -> Session:
 def backend_messages(session: Session, messages: list[dict[str, Any]],
                      tools: list[dict[str, Any]] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
     """What the backend makes of the view before sending it (the text tool protocol rewrites it)."""
-    if getattr(session.settings, "tool_protocol", "") == "text":
+    if session.settings.tool_protocol == "text":
         from agent.backends.textproto import to_text_messages
 
         return to_text_messages(messages, tools), None

@@ -3,9 +3,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 DEFAULT_MODEL = "anthropic/claude-sonnet-4-5"
+
+ApprovalMode = Literal["ask", "auto", "never"]  # ask a person, allow what rules allow, or deny all changes
+ToolProtocol = Literal["native", "text", "auto"]  # how tools reach the model (auto: native, text if refused)
+SandboxMode = Literal["workspace-write", "read-only", "off"]  # tools.sandbox.MODES
+APPROVAL_MODES: tuple[ApprovalMode, ...] = get_args(ApprovalMode)
+TOOL_PROTOCOLS: tuple[ToolProtocol, ...] = get_args(ToolProtocol)
 
 
 @dataclass
@@ -14,13 +20,13 @@ class Settings:
 
     model: str = DEFAULT_MODEL
     api_base: str | None = None
-    approve: str = "ask"
+    approve: ApprovalMode = "ask"
     interactive: bool = False
     max_steps: int = 50
     max_cost: float | None = None
     timeout: float | None = None
     plan: bool = True
-    tool_protocol: str = "auto"  # native | text | auto
+    tool_protocol: ToolProtocol = "auto"
     stream: bool = True  # False for servers that cannot stream with tools (llama.cpp): --no-stream
     context_window: int | None = None
     context_budget: int | str | None = None  # None: 32000 (tokens.DEFAULT_BUDGET); "full": the model's window
@@ -32,7 +38,7 @@ class Settings:
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     commit: bool = False
-    sandbox: str = "workspace-write"  # workspace-write | read-only | off (old logs/configs: true / false)
+    sandbox: SandboxMode = "workspace-write"  # old logs/configs: true / false (sandbox_mode)
     network: bool = False  # sandboxed commands may use the network (--network); off by default
     pass_env: list[str] = field(default_factory=list)
 
@@ -59,14 +65,14 @@ class Settings:
         return cls(**values)
 
 
-def sandbox_mode(value: Any) -> str:
+def sandbox_mode(value: Any) -> SandboxMode:
     """A sandbox setting as a mode name: old booleans (true -> workspace-write, false -> off); unknown -> default."""
     from tools.sandbox import DEFAULT_MODE, SandboxError, normalize_mode
 
     try:
-        return normalize_mode(value)
+        return normalize_mode(value)  # type: ignore[return-value]  # one of tools.sandbox.MODES
     except SandboxError:
-        return DEFAULT_MODE
+        return DEFAULT_MODE  # type: ignore[return-value]
 
 
 def default_session_dir() -> Path:

@@ -27,12 +27,8 @@ async def test_status_bar_shows_cache_reads_writes_and_the_32k_budget() -> None:
 
 
 def test_the_meter_budget_is_32k_for_a_200k_model() -> None:
-    from types import SimpleNamespace
-
     from agent.settings.config import Settings
     from agent.frontends.tui.view import planned_budget
 
-    session = SimpleNamespace(model=SimpleNamespace(name="anthropic/claude-sonnet-4-5"), settings=Settings())
-    assert planned_budget(session) == 32000
-    session.settings.context_budget = "full"
-    assert planned_budget(session) > 180000
+    assert planned_budget("anthropic/claude-sonnet-4-5", Settings()) == 32000
+    assert planned_budget("anthropic/claude-sonnet-4-5", Settings(context_budget="full")) > 180000

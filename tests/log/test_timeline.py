@@ -9,7 +9,6 @@ import dataclasses
 import os
 import xml.dom.minidom
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -139,7 +138,7 @@ def test_tui_side_chart_and_context_screen_snapshots(snap_compare: Any, golden: 
 
     async def run_before(pilot: Any) -> None:
         app = pilot.app
-        app.view.context = SimpleNamespace(budget=9000)
+        app.view.budget = 9000
         for event in events:
             app.on_session_event(event)
         await pilot.pause(0.2)

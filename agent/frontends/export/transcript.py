@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.events import (
-    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, PlanUpdated,
-    SessionFinished,
-    ShellRan, ToolCallFinished, ToolCallStarted, UserMessage,
+    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, Outcome, PlanUpdated,
+    SessionFinished, ShellRan, ToolCallFinished, ToolCallStarted, UserMessage,
 )
 from agent.log.writer import LoadedLog
 from agent.log.redact import Redactor
@@ -65,7 +64,7 @@ def _event_block(event: Event, started: dict[str, ToolCallStarted]) -> Block | N
         return Block("user", text=event.text.strip())
     if isinstance(event, AssistantMessage):
         return Block("step", title=f"Step {event.step}", text=event.content.strip())
-    if isinstance(event, ToolCallFinished) and not (event.name == "finish" and not event.is_error):
+    if isinstance(event, ToolCallFinished) and event.outcome != Outcome.FINISHED:
         return _tool_block(started.get(event.call_id), event)
     if isinstance(event, ShellRan):
         return Block("tool", title=f"! {event.command} (run by the user)", text=event.output, error=event.is_error)

@@ -12,7 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
-from agent.core.events import ApprovalRequested, Event, Interrupt, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
+from agent.core.events import (
+    ApprovalRequested, Event, Interrupt, ModelSwitched, ResolveApproval, SessionFinished, Shutdown, SubmitTurn,
+    TurnEnded,
+)
 from agent.frontends.tui import habits
 from agent.frontends.tui.boot import in_daemon_thread
 from agent.frontends.tui.launch import Launch
@@ -20,13 +23,15 @@ from agent.frontends.tui.screens.approval import ApprovalScreen
 from agent.frontends.tui.screens.help import HelpScreen
 from agent.frontends.tui.view import EventView
 from agent.frontends.tui.widgets.blocks import ToolBlock
-from agent.frontends.tui.widgets.completion import CompletionMenu
+from agent.frontends.tui.widgets.completion import CompletionController, CompletionMenu
 from agent.frontends.tui.widgets.composer import Composer
 from agent.frontends.tui.widgets.conversation import MAX_BLOCKS, Conversation
 from agent.frontends.tui.widgets.hints import JumpHint, QueuedBar
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar
+from agent.frontends.tui.widgets.timeline import ContextChart
 
 if TYPE_CHECKING:
+    from agent.frontends.tui.history_store import HistoryStore
     from agent.core.session import Session
 
 FLUSH_S = 0.05
@@ -72,6 +77,12 @@ class PithApp(App[None]):
         self.turn_done = asyncio.Event()
         self._last_ctrl_c = 0.0
         self._boot_error: str | None = None
+        self._side_chosen = False
+        self.shell_running = False  # a `!command` is running
+        self.turn_t0 = 0.0  # when the running turn's user message came
+        self.history: HistoryStore | None = None  # the repository's input history (habits.setup)
+        self.completion: CompletionController | None = None
+        self.user_commands_dir: Path | None = None  # None: the user's config folder
 
     def compose(self) -> ComposeResult:
         """Conversation and composer on the left, the side panel on the right, status and footer below."""
@@ -102,9 +113,9 @@ class PithApp(App[None]):
         """First paint done: note the time and start building the session in the background."""
         self.first_paint_s = time.perf_counter() - self.t0
         if self.autostart:
-            self.run_worker(self._boot(), name="boot", group="boot")
+            self.run_worker(self.boot(), name="boot", group="boot")
 
-    async def _boot(self) -> None:
+    async def boot(self) -> None:
         """Build (or resume) the session off the event loop, then attach it."""
         try:
             if self.resume_path is not None:
@@ -142,7 +153,7 @@ class PithApp(App[None]):
         assert self.view is not None
         self.session = session
         self.finished = asyncio.Event()
-        self.view.attach(session, resumed)
+        self.view.attach(session.settings, session.model.name, resumed)
         self.run_worker(self._pump(session), name="pump", group="pump")
         session.start(resumed=resumed)
 
@@ -160,12 +171,14 @@ class PithApp(App[None]):
         except Exception as exc:  # one odd event must not take the UI (and the session) down
             self.view.notice(f"could not show a {event.type} event: {exc}", "error")
         habits.on_event(self, event)
-        if event.type == "turn_ended":
+        if isinstance(event, TurnEnded):
             self.busy = False
             self.turn_done.set()
             while isinstance(self.screen, ApprovalScreen):  # an interrupted turn answers no more questions
                 self.pop_screen()
-            self.call_later(self.send_queued, getattr(event, "status", ""))
+            self.call_later(self.send_queued, event.status)
+        elif isinstance(event, ModelSwitched):
+            self.launch.model_switched(event.model)
         elif isinstance(event, SessionFinished):
             self.busy = False
             self.finished.set()
@@ -223,7 +236,7 @@ class PithApp(App[None]):
             self.run_worker(self.action_quit_pith(), group="quit")
             return
         self._last_ctrl_c = now
-        if self.busy or getattr(self, "shell_running", False):
+        if self.busy or self.shell_running:
             self.submit_op(Interrupt())
             self.notify("interrupting the turn · Ctrl+C again to quit", timeout=QUIT_WINDOW_S)
         else:
@@ -255,7 +268,7 @@ class PithApp(App[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         """Narrow terminals hide the side panel (Ctrl+B brings it back)."""
-        if not getattr(self, "_side_chosen", False):
+        if not self._side_chosen:
             self.query_one(SidePanel).display = event.size.width >= NARROW
 
     def action_toggle_tool(self) -> None:
@@ -269,6 +282,12 @@ class PithApp(App[None]):
         self.query_one(Conversation).jump_to_latest()
 
     action_jump_end = action_scroll_end
+
+    def on_context_chart_opened(self, _: ContextChart.Opened) -> None:
+        """A click on the side panel's chart opens /context."""
+        from agent.frontends.tui.commands import run_command
+
+        self.run_worker(run_command(self, "/context"), group="command")
 
     def on_conversation_follow_changed(self, message: Conversation.FollowChanged) -> None:
         """Show the 'jump to latest' hint while the user is scrolled up."""

@@ -3,30 +3,26 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from agent.core.events import Compact, Undo
-from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind  # noqa: F401 (found by name)
-from agent.frontends.tui.screens.context import cmd_context  # noqa: F401 (found by name)
+from agent.frontends.tui.custom_commands import CustomCommand, load_commands, user_commands_dir
+from agent.core.events import Compact, ShowDiff, SwitchModel, Undo
+from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind
+from agent.frontends.tui.host import Command, Host
+from agent.frontends.tui.screens.context import cmd_context
 from agent.frontends.tui.screens.help import HelpScreen
 from agent.frontends.tui.screens.sessions import SessionsScreen
-from agent.frontends.tui.widgets.blocks import DiffBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel
 
-if TYPE_CHECKING:
-    from agent.frontends.tui.app import PithApp
-
-COMMANDS = ("compact", "undo", "diff", "model", "clear", "sessions", "commit", "rewind", "context", "help")
+HELP_WIDTH = 56
 
 
-async def run_command(app: PithApp, text: str) -> None:
+async def run_command(app: Host, text: str) -> None:
     """Run one slash command; unknown ones get a hint."""
     name, _, arg = text[1:].partition(" ")
     name, arg = name.strip().lower(), arg.strip()
-    if name not in COMMANDS:
-        from agent.frontends.tui.habits import custom_commands
-
+    command = COMMANDS.get(name)
+    if command is None:
         custom = custom_commands(app).get(name)
         if custom is not None:  # the repository's text becomes a user message, nothing more
             app.send(custom.expand(arg))
@@ -34,12 +30,33 @@ async def run_command(app: PithApp, text: str) -> None:
         app.view.notice(f"unknown command /{name}; try /help", "warning")  # type: ignore[union-attr]
         return
     try:
-        await globals()["cmd_" + name](app, arg)
+        await command(app, arg)
     except Exception as exc:  # a failing command is a message, never a crashed UI
         app.view.notice(f"/{name} failed: {exc}", "error")  # type: ignore[union-attr]
 
 
-def _need_session(app: PithApp) -> bool:
+def custom_commands(app: Host) -> dict[str, CustomCommand]:
+    """The repository's and the user's custom commands (built-in names always win)."""
+    return load_commands(app.launch.root, app.user_commands_dir or user_commands_dir(), reserved=tuple(COMMANDS))
+
+
+def command_choices(app: Host) -> list[tuple[str, str]]:
+    """(name, one-line help) for the menu and the palette: built-in commands, then custom ones."""
+    built_in = []
+    for name, handler in COMMANDS.items():
+        doc = (handler.__doc__ or "").strip().splitlines()[0] if handler.__doc__ else ""
+        built_in.append((name, _short(doc.removeprefix(f"/{name}:").strip())))
+    extra = [(c.name, _short(f"{c.help} ({c.source})")) for c in custom_commands(app).values()]
+    return built_in + extra
+
+
+def _short(text: str, width: int = HELP_WIDTH) -> str:
+    """One line of help, cut to fit the menu."""
+    text = text[:1].upper() + text[1:]
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _need_session(app: Host) -> bool:
     """True when there is a session; otherwise says so."""
     if app.session is None:
         app.view.notice("no session yet", "warning")  # type: ignore[union-attr]
@@ -47,7 +64,7 @@ def _need_session(app: PithApp) -> bool:
     return True
 
 
-async def cmd_compact(app: PithApp, focus: str) -> None:
+async def cmd_compact(app: Host, focus: str) -> None:
     """Summarise older turns now (optionally keeping a focus)."""
     if _need_session(app):
         if not app.busy:  # during a turn the core answers that /compact waits: keep the running state
@@ -56,7 +73,7 @@ async def cmd_compact(app: PithApp, focus: str) -> None:
         app.submit_op(Compact(focus=focus))
 
 
-async def cmd_undo(app: PithApp, _: str) -> None:
+async def cmd_undo(app: Host, _: str) -> None:
     """Restore the files to the previous checkpoint."""
     if _need_session(app):
         if app.busy:
@@ -65,59 +82,49 @@ async def cmd_undo(app: PithApp, _: str) -> None:
         app.submit_op(Undo())
 
 
-async def cmd_diff(app: PithApp, _: str) -> None:
+async def cmd_diff(app: Host, _: str) -> None:
     """Show everything this session changed."""
-    if not _need_session(app):
-        return
-    from agent.core.checkpoints import session_diff
-
-    diff = await asyncio.to_thread(session_diff, app.session)  # type: ignore[arg-type]
-    app.query_one(Conversation).add(DiffBlock("session diff (/diff)", diff))
+    if _need_session(app):
+        app.submit_op(ShowDiff())  # answered by DiffShown
 
 
-async def cmd_model(app: PithApp, name: str) -> None:
+async def cmd_model(app: Host, name: str) -> None:
     """Switch model (e.g. openai/gpt-4o); a bad name keeps it."""
     view = app.view
     assert view is not None
     if not name:
-        current = app.session.model.name if app.session else app.launch.settings.model
+        current = app.session.state.model if app.session else app.launch.settings.model
         view.notice(f"model: {current} · /model NAME to switch", "dim")
         return
-    try:
-        model = await asyncio.to_thread(app.launch.switch_model, name)
+    if app.session is not None:
+        app.submit_op(SwitchModel(model=name))  # answered by ModelSwitched, or an error notice that keeps the model
+        return
+    try:  # no session (it could not start): the next one uses the model
+        await asyncio.to_thread(app.launch.switch_model, name)
     except Exception as exc:
         view.notice(f"cannot use {name!r}: {exc} (keeping the current model)", "error")
         return
-    if app.session is None:
-        await _fresh(app)
-        return
-    app.session.model = model
-    app.session.settings.model = name
-    app.session.settings.api_base = app.launch.settings.api_base  # goes with the provider
-    await asyncio.to_thread(app.session.context.configure, model.name, app.session.settings)
-    from agent.frontends.tui.view import context_budget
-
-    view.status.set(model=model.name, budget=context_budget(app.session.context))
-    view.notice(f"model switched to {model.name}", "dim")
+    await _fresh(app)
 
 
-async def _fresh(app: PithApp) -> None:
+async def _fresh(app: Host) -> None:
     """End the current session and start a new one with a clean view."""
     await app.end_session()
     app.query_one(Conversation).clear_blocks()
     app.query_one(SidePanel).reset()
+    app.view.reset()  # type: ignore[union-attr]
     app.view.status.set(context_tokens=0, cost=None, priced=False, evictions=0, compactions=0, state="starting…")  # type: ignore[union-attr]
     app.busy = False
     app.resume_path = None
-    await app._boot()
+    await app.boot()
 
 
-async def cmd_clear(app: PithApp, _: str) -> None:
+async def cmd_clear(app: Host, _: str) -> None:
     """Start a fresh session (this one's log is completed)."""
     await _fresh(app)
 
 
-async def cmd_sessions(app: PithApp, _: str) -> None:
+async def cmd_sessions(app: Host, _: str) -> None:
     """Pick an earlier session and resume it."""
     rows = await asyncio.to_thread(app.launch.sessions)
     if app.session is not None:
@@ -131,22 +138,22 @@ async def cmd_sessions(app: PithApp, _: str) -> None:
     app.push_screen(SessionsScreen(rows), chosen)
 
 
-async def resume_into(app: PithApp, path: Path) -> None:
+async def resume_into(app: Host, path: Path) -> None:
     """Replace the current session with the one logged at `path`."""
-    try:
-        import agent.log.resume  # noqa: F401
-    except ImportError:
-        from agent.frontends.tui.launch import NO_RESUME
-
-        app.view.notice(NO_RESUME, "error")  # type: ignore[union-attr]
-        return
     await app.end_session()
     app.query_one(Conversation).clear_blocks()
     app.query_one(SidePanel).reset()
+    app.view.reset()  # type: ignore[union-attr]
     app.resume_path = path
-    await app._boot()
+    await app.boot()
 
 
-async def cmd_help(app: PithApp, _: str) -> None:
+async def cmd_help(app: Host, _: str) -> None:
     """Commands and keys."""
     app.push_screen(HelpScreen())
+
+
+COMMANDS: dict[str, Command] = {
+    "compact": cmd_compact, "undo": cmd_undo, "diff": cmd_diff, "model": cmd_model, "clear": cmd_clear,
+    "sessions": cmd_sessions, "commit": cmd_commit, "rewind": cmd_rewind, "context": cmd_context, "help": cmd_help,
+}

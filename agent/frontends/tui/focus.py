@@ -6,14 +6,15 @@ from typing import TYPE_CHECKING
 from textual import events
 from textual.widgets import Input, TextArea
 
+from agent.core.events import TurnStatus
 from agent.frontends.tui.widgets.composer import Composer
 from agent.frontends.tui.widgets.hints import QueuedBar
 
 if TYPE_CHECKING:
-    from agent.frontends.tui.app import PithApp
+    from agent.frontends.tui.host import Host
 
 
-def redirect_typing(app: PithApp, event: events.Key) -> None:
+def redirect_typing(app: Host, event: events.Key) -> None:
     """A printable key nobody handled (the focus is on a tool block, say): focus the composer and type it there."""
     if len(app.screen_stack) > 1 or not event.is_printable or not event.character:
         return
@@ -26,7 +27,7 @@ def redirect_typing(app: PithApp, event: events.Key) -> None:
     event.prevent_default()
 
 
-def end_jumps(app: PithApp) -> bool:
+def end_jumps(app: Host) -> bool:
     """End jumps to the latest output when it would do nothing in the composer (empty, or focus elsewhere)."""
     if len(app.screen_stack) > 1:
         return False
@@ -36,13 +37,13 @@ def end_jumps(app: PithApp) -> bool:
     return not isinstance(focused, (TextArea, Input))
 
 
-def send_queued(app: PithApp, status: str) -> None:
+def send_queued(app: Host, status: str) -> None:
     """Send the queued messages as one turn; after an interrupt, put them back in the composer instead."""
     bar = app.query_one(QueuedBar)
     if not bar.items or app.busy:
         return
     text = bar.take()
-    if status == "interrupted":
+    if status == TurnStatus.INTERRUPTED:
         composer = app.query_one(Composer)
         composer.load_text(text + ("\n" + composer.text if composer.text.strip() else ""))
         composer.move_cursor(composer.document.end)

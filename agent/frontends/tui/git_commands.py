@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from agent.core.events import Rewind
 
 if TYPE_CHECKING:
-    from agent.frontends.tui.app import PithApp
+    from agent.frontends.tui.host import Host
 
 
-def _ready(app: PithApp, what: str) -> bool:
+def _ready(app: Host, what: str) -> bool:
     """A session exists and no turn is running; otherwise says why not."""
     assert app.view is not None
     if app.session is None:
@@ -22,7 +22,7 @@ def _ready(app: PithApp, what: str) -> bool:
     return True
 
 
-async def cmd_commit(app: PithApp, _: str) -> None:
+async def cmd_commit(app: Host, _: str) -> None:
     """Commit this session's files; you edit the message first."""
     if not _ready(app, "/commit"):
         return
@@ -48,7 +48,7 @@ async def cmd_commit(app: PithApp, _: str) -> None:
     app.push_screen(CommitScreen(draft_commit_message(session, files), files), confirmed)  # type: ignore[arg-type]
 
 
-async def cmd_rewind(app: PithApp, _: str) -> None:
+async def cmd_rewind(app: Host, _: str) -> None:
     """Pick one of the session's checkpoints and restore it."""
     if not _ready(app, "/rewind"):
         return

@@ -1,7 +1,6 @@
 """How the TUI gets its sessions: new, resumed, or rebuilt with another model (no textual here)."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,9 +12,6 @@ from agent.settings.config import Settings
 if TYPE_CHECKING:
     from agent.backends.base import Model
     from agent.core.session import Session
-
-NO_RESUME = "resuming sessions needs agent.log.resume, which this build does not have yet"
-
 
 @dataclass
 class Launch:
@@ -29,6 +25,7 @@ class Launch:
     notices: list[str] = field(default_factory=list)  # from settings resolution, shown once in the first session
     flags: dict[str, Any] = field(default_factory=dict)  # the command line's values, to re-resolve on /model
     explicit: set[str] = field(default_factory=set)
+    offered: dict[str, Settings] = field(default_factory=dict)  # model name -> its settings, built by `factory`
 
     def model(self, settings: Settings | None = None) -> Model:
         """A model for the settings (the injected factory, else the real backends)."""
@@ -44,7 +41,8 @@ class Launch:
         from agent.core.events import Notice
         from agent.compose import build_session
 
-        session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model())
+        session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model(),
+                                factory=self.factory)
         for text in self.notices:
             session.emit(Notice(text=text, level="warning"))
         self.notices = []
@@ -58,8 +56,9 @@ class Launch:
 
             warm_up(self.settings)
 
-    def switch_model(self, name: str) -> Model:
-        """A model for another name, its key checked first; raises with a clear message and keeps the old one."""
+    def factory(self, name: str) -> tuple[Model, Settings]:
+        """A model for another name and the settings it runs with (the session's /model and compaction model), its
+        key checked first; raises with a clear message."""
         from agent.compose import UsageError, make_model
         from agent.settings.load import missing_key, switched
 
@@ -68,27 +67,33 @@ class Launch:
         if problem:
             raise UsageError(problem)
         model = make_model(settings)
-        self.settings = settings
+        self.offered[model.name] = settings
+        return model, settings
+
+    def switch_model(self, name: str) -> Model:
+        """A model for another name, for the next session; raises with a clear message and keeps the old one."""
+        model, self.settings = self.factory(name)
         return model
 
-    def resume(self, path: Path) -> Session:
-        """The session in the log at `path`, ready to continue; raises RuntimeError if resume is unavailable."""
-        try:
-            from agent.log import resume as resume_mod
-        except ImportError:
-            raise RuntimeError(NO_RESUME) from None
-        from agent.log.writer import read_log
+    def model_switched(self, model: str) -> None:
+        """The session switched to `model` (a ModelSwitched event): the next session starts with it too."""
+        built = self.offered.pop(model, None)
+        if built is None:  # a resumed session builds its models with the core's factory
+            from agent.settings.load import switched
 
-        resume_mod.check_root(read_log(path), self.root)  # a log from another repository does not run here
+            built = switched(self.settings, model, self.root, self.flags, self.explicit)
+        self.settings = built
+
+    def resume(self, path: Path) -> Session:
+        """The session in the log at `path`, ready to continue, with today's model and settings (this repository's)."""
+        from agent.log.writer import read_log
+        from agent.log.resume import check_root, load_session
+
+        check_root(read_log(path), self.root)  # a log from another repository does not run here
         overrides: dict[str, Any] = {"interactive": True}
-        model = self.model()  # today's model, never the log's
-        if hasattr(resume_mod, "load_session"):  # today's settings, in this repository only
-            session = resume_mod.load_session(path, overrides, model=model, settings=self.settings, root=self.root)
-            self.warm_up()
-            return session
-        if hasattr(resume_mod, "resume_session"):
-            return resume_mod.resume_session(path, overrides, model=model)
-        raise RuntimeError(NO_RESUME)
+        session = load_session(path, overrides, model=self.model(), settings=self.settings, root=self.root)
+        self.warm_up()
+        return session
 
     def latest(self) -> Path | None:
         """The newest session log of this repository."""

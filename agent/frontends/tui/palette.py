@@ -6,35 +6,24 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
+from agent.frontends.tui.commands import command_choices, run_command
+from agent.frontends.tui.widgets.composer import Composer
+
 if TYPE_CHECKING:
-    from agent.frontends.tui.app import PithApp
+    from agent.frontends.tui.host import Host
 
 NEEDS_ARGUMENT = ("model",)  # picked from the palette, these are typed into the composer to finish
 
 
-def slash_commands(app: PithApp) -> list[tuple[str, str]]:
-    """(name, one-line help) of every slash command, custom ones included when the habits module lists them."""
-    try:
-        from agent.frontends.tui.habits import command_choices
-
-        return command_choices(app)
-    except Exception:  # no habits module (or it failed): the built-in commands alone
-        from agent.frontends.tui import commands
-
-        out = []
-        for name in commands.COMMANDS:
-            doc = getattr(commands, "cmd_" + name, None).__doc__ or ""  # type: ignore[union-attr]
-            out.append((name, doc.strip().splitlines()[0] if doc.strip() else ""))
-        return out
+def slash_commands(app: Host) -> list[tuple[str, str]]:
+    """(name, one-line help) of every slash command, custom ones included."""
+    return command_choices(app)
 
 
-def _run(app: PithApp, name: str) -> Callable[[], None]:
+def _run(app: Host, name: str) -> Callable[[], None]:
     """A callback that runs `/name`, or types `/name ` into the composer when it needs an argument."""
     def go() -> None:
         """Run it now, or let the user finish it."""
-        from agent.frontends.tui.commands import run_command
-        from agent.frontends.tui.widgets.composer import Composer
-
         if name in NEEDS_ARGUMENT:
             composer = app.query_one(Composer)
             composer.load_text(f"/{name} ")
@@ -45,7 +34,7 @@ def _run(app: PithApp, name: str) -> Callable[[], None]:
     return go
 
 
-def system_commands(app: PithApp, base: Iterable[SystemCommand]) -> Iterable[SystemCommand]:
+def system_commands(app: Host, base: Iterable[SystemCommand]) -> Iterable[SystemCommand]:
     """Pith's commands first, then textual's own with Quit going through the clean shutdown."""
     for name, help_text in slash_commands(app):
         yield SystemCommand(f"/{name}", help_text or f"run /{name}", _run(app, name))

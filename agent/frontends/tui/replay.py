@@ -90,7 +90,7 @@ class ReplayApp(App[int]):
             self.query_one(SidePanel).reset()
             self.view.current, self.view.tools = None, {}
             self.view.status.set(context_tokens=0, cost=None, priced=False, evictions=0, compactions=0)
-            self.view.past_cost.total = 0.0
+            self.view.reset()
             self.shown = 0
         conversation = self.query_one(Conversation)
         quiet_until = max(self.shown, target - WINDOW)

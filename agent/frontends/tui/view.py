@@ -5,48 +5,41 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from agent.settings.config import Settings
 from agent.core.events import (
     ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
-    ContextEvicted, ErrorOccurred, Event, FileEdited, Notice, NoteAdded, PlanUpdated, ReminderAdded, SessionFinished,
-    SessionStarted, ToolCallFinished, ToolCallStarted, TurnEnded, TurnStarted, UserMessage,
+    ContextEvicted, DiffShown, ErrorOccurred, Event, FileEdited, ModelSwitched, ModelUsage, Notice, NoteAdded, Outcome,
+    PlanUpdated, ReminderAdded, SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished,
+    ToolCallStarted, TurnEnded, TurnStarted, TurnStatus, UserMessage,
 )
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, NoticeBlock, ToolBlock, UserBlock
 from agent.frontends.tui.widgets.conversation import Conversation
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar, model_label, short_tokens
 from agent.log.redact import Redactor
 
-QUIET_END = ("finished", "answered")
+QUIET_END = (TurnStatus.FINISHED, TurnStatus.ANSWERED)
 
 
-def planned_budget(session: Any) -> int | None:
-    """The budget the context manager will use for this model (before its first request configures it)."""
+def planned_budget(model: str, settings: Settings | None) -> int | None:
+    """The token budget the context manager uses for this model and these settings (None when unknown)."""
+    if settings is None or not model:
+        return None
     from agent.context.tokens import compute_budget
 
     try:
-        return compute_budget(session.model.name, session.settings)[1]
+        return compute_budget(model, settings)[1]
     except Exception:
         return None
 
 
-def context_budget(context: Any) -> int | None:
-    """The context manager's token budget, read defensively (an int, a property or a method)."""
-    budget = getattr(context, "budget", None)
-    if callable(budget):
-        try:
-            budget = budget()
-        except Exception:
-            return None
-    return budget if isinstance(budget, int) and budget > 0 else None
-
-
 class CostSum:
-    """The total cost of logged replies, drawn before the session is attached (unknown once any is unknown)."""
+    """The session's total cost folded from its model calls (unknown once any is unknown)."""
 
     def __init__(self) -> None:
         self.total: float | None = 0.0
 
     def add(self, cost: float | None) -> float | None:
-        """Add one reply's cost; returns the running total."""
+        """Add one model call's cost; returns the running total."""
         self.total = None if self.total is None or cost is None else self.total + cost
         return self.total
 
@@ -61,18 +54,34 @@ class EventView:
         self.status = status
         self.frozen = frozen
         self.ask = ask
-        self.context: Any = None
-        self.cost_of: Callable[[], float | None] = lambda: None
+        self.settings: Settings | None = None  # the session's settings, once one is attached (for the budget)
+        self.budget: int | None = None  # computed when a session is attached or switches model (not per reply)
+        self.replies = 0  # model replies seen in this session
         self.current: AssistantBlock | None = None
         self.tools: dict[str, ToolBlock] = {}
-        self.finish_args: dict[str, str] = {}
+        self.summaries: dict[str, str] = {}  # call id -> the `summary` argument of calls still running
         self.started: dict[str, float] = {}
-        self.past_cost = CostSum()
+        self.cost = CostSum()
         self.past_texts: list[str] = []  # what the user typed in a resumed session, for the Up-arrow history
         self._last_notice = ""
         self._compacted = False
         self.live = True
         self.redactor = Redactor.from_env()
+        self._handlers: dict[type[Event], Callable[[Any], None]] = {
+            SessionStarted: self._on_session_started, UserMessage: self._on_user_message,
+            ReminderAdded: self._on_reminder_added, TurnStarted: self._on_turn_started,
+            AssistantDelta: self._on_assistant_delta, AssistantMessage: self._on_assistant_message,
+            ModelUsage: self._on_model_usage,
+            ToolCallStarted: self._on_tool_call_started, CommandOutput: self._on_command_output,
+            ToolCallFinished: self._on_tool_call_finished, ShellStarted: self._on_shell_started,
+            ShellRan: self._on_shell_ran, FileEdited: self._on_file_edited, DiffShown: self._on_diff_shown,
+            ModelSwitched: self._on_model_switched,
+            ApprovalRequested: self._on_approval_requested, ApprovalResolved: self._on_approval_resolved,
+            PlanUpdated: self._on_plan_updated, NoteAdded: self._on_note_added,
+            ContextEvicted: self._on_context_evicted, ContextCompacted: self._on_context_compacted,
+            Notice: self._on_notice, ErrorOccurred: self._on_error, TurnEnded: self._on_turn_ended,
+            SessionFinished: self._on_session_finished,
+        }
         if not frozen:  # snapshots must not depend on the clock
             conversation.set_interval(0.5, self.tick)
 
@@ -83,22 +92,35 @@ class EventView:
             if call_id in self.started:
                 block.tick(now - self.started[call_id])
 
-    def attach(self, session: Any, resumed: bool) -> None:
-        """Read the session's totals: budget, and for a resumed one the cost so far (the log's replies)."""
-        self.context = session.context
-        self.cost_of = lambda: session.totals.cost
-        self.status.set(state="idle", budget=context_budget(session.context) or planned_budget(session))
-        if resumed and session.totals.steps:
-            self.status.set_cost(session.totals.cost)
+    def attach(self, settings: Settings, model: str, resumed: bool) -> None:
+        """A session is attached: its budget, and for a resumed one the cost so far (folded from its log)."""
+        self.settings = settings
+        self.budget = planned_budget(model, settings)
+        self.status.set(state="idle", budget=self.budget)
+        if resumed and self.replies:
+            self.status.set_cost(self.cost.total)
+
+    def reset(self) -> None:
+        """Forget the last session's figures: another session's events follow."""
+        self.settings, self.budget = None, None
+        self.cost, self.replies = CostSum(), 0
+
+    def use_model(self, model: str) -> None:
+        """The session talks to `model` now: its name and budget in the status bar."""
+        if self.settings is None:  # a resumed session's past: today's budget comes when it is attached
+            self.status.set(model=model)
+            return
+        self.budget = planned_budget(model, self.settings)
+        self.status.set(model=model, budget=self.budget)
 
     def handle(self, event: Event) -> None:
         """Render one event."""
-        if event.type != "notice":
+        if not isinstance(event, Notice):
             self._last_notice = ""  # only back-to-back repeats are dropped
-        method = getattr(self, "_on_" + event.type, None)
-        if method is not None:
-            method(self.redactor.event(event))
-        self.side.chart.record(event, context_budget(self.context))
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(self.redactor.event(event))
+        self.side.chart.record(event, self.budget)
 
     def flush(self) -> None:
         """Render streamed text and command output queued since the last flush."""
@@ -149,15 +171,20 @@ class EventView:
             self.conversation.add(block)
             block.finish(e.content)
         self.current = None
-        self.status.set(context_tokens=e.context_tokens, budget=context_budget(self.context),
+        self.replies += 1
+        self.status.set(context_tokens=e.context_tokens, budget=self.budget,
                         model=e.model or self.status.model, cache_read=self.status.cache_read + e.cache_read_tokens,
                         cache_write=self.status.cache_write + e.cache_write_tokens)
-        self.status.set_cost(self.cost_of() if self.live else self.past_cost.add(e.cost))
+        self.status.set_cost(self.cost.add(e.cost))
+
+    def _on_model_usage(self, e: ModelUsage) -> None:
+        """A summariser call: its cost counts (shown with the next reply)."""
+        self.cost.add(e.cost)
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
         self.current = None
-        if e.name == "finish" and isinstance(e.arguments.get("summary"), str):
-            self.finish_args[e.call_id] = e.arguments["summary"]
+        if isinstance(e.arguments.get("summary"), str):  # shown if the call turns out to finish the task
+            self.summaries[e.call_id] = e.arguments["summary"]
         self.tools[e.call_id] = self.conversation.add(ToolBlock(e.call_id, e.name, e.label))  # type: ignore[assignment]
         if self.live:
             self.started[e.call_id] = time.monotonic()
@@ -174,18 +201,23 @@ class EventView:
             block = self.conversation.add(ToolBlock(e.call_id, e.name, e.name))  # type: ignore[assignment]
         duration = None if self.frozen else e.duration
         block.finish(e.text, e.is_error, duration, denied=bool(e.data.get("denied")))
-        summary = self.finish_args.pop(e.call_id, None)
-        if summary and not e.is_error:
+        summary = self.summaries.pop(e.call_id, None)
+        if summary and e.outcome == Outcome.FINISHED:
             done = AssistantBlock()
             self.conversation.add(done)
             done.add_class("summary")
             done.finish(summary)
 
-    def _on_shell_started(self, e: Any) -> None:
+    def _on_shell_started(self, e: ShellStarted) -> None:
         """The user's `!command` started: a running block that shows its live output."""
-        self._on_tool_call_started(ToolCallStarted(call_id=e.call_id, name="run", arguments={}, label=f"! {e.command}"))
+        self.current = None
+        block = ToolBlock(e.call_id, "run", f"! {e.command}")
+        self.tools[e.call_id] = block
+        self.conversation.add(block)
+        if self.live:
+            self.started[e.call_id] = time.monotonic()
 
-    def _on_shell_ran(self, e: Any) -> None:
+    def _on_shell_ran(self, e: ShellRan) -> None:
         """The user's `!command` and its output (a ShellRan event)."""
         self.current = None
         self.started.pop(e.call_id, None)
@@ -194,6 +226,13 @@ class EventView:
 
     def _on_file_edited(self, e: FileEdited) -> None:
         self.conversation.add(DiffBlock(e.path, e.diff))
+
+    def _on_diff_shown(self, e: DiffShown) -> None:
+        self.conversation.add(DiffBlock("session diff (/diff)", e.text))
+
+    def _on_model_switched(self, e: ModelSwitched) -> None:
+        self.use_model(e.model)
+        self.notice(f"model switched to {e.model}", "dim")
 
     def _on_approval_requested(self, e: ApprovalRequested) -> None:
         if not self.live:

@@ -93,7 +93,6 @@ async def test_help_fits_an_80_column_terminal(demo_repo: Path) -> None:
 
 
 async def test_resume_draws_past_and_continues(demo_repo: Path, session_dir: Path) -> None:
-    pytest.importorskip("agent.log.resume")
     app = PithApp(make_launch(demo_repo, session_dir, [turn("first answer"), turn("second answer")]), task="hi",
                   frozen=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -112,7 +111,6 @@ async def test_resume_draws_past_and_continues(demo_repo: Path, session_dir: Pat
 
 
 async def test_sessions_command_resumes_a_session(demo_repo: Path, session_dir: Path) -> None:
-    pytest.importorskip("agent.log.resume")
     app = PithApp(make_launch(demo_repo, session_dir, [turn("old answer")]), task="old question", frozen=True)
     async with app.run_test(size=SIZE) as pilot:
         await run_demo_turn(pilot, app)

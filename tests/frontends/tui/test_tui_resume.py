@@ -72,10 +72,12 @@ async def test_status_bar_cost_unknown_stays_unknown() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         status = app.query_one(StatusBar)
         assert "$" not in str(status.render()) and "cost" not in str(status.render())  # nothing before a reply
-        app.on_session_event(AssistantMessage(step=1, content="hi", cost=None))
-        await pilot.pause()
-        assert "cost ?" in str(status.render()) and "$" not in str(status.render())
-        app.view.cost_of = lambda: 0.5
-        app.on_session_event(AssistantMessage(step=2, content="hi", cost=0.5))
+        app.on_session_event(AssistantMessage(step=1, content="hi", cost=0.5))
         await pilot.pause()
         assert "$0.5000" in str(status.render())
+        app.on_session_event(AssistantMessage(step=2, content="hi", cost=None))
+        await pilot.pause()
+        assert "cost ?" in str(status.render()) and "$" not in str(status.render())
+        app.on_session_event(AssistantMessage(step=3, content="hi", cost=0.5))
+        await pilot.pause()
+        assert "cost ?" in str(status.render()) and "$" not in str(status.render())  # unknown once, unknown for good

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
+import dataclasses
 from typing import Any
 
 from agent.settings.config import Settings
@@ -77,11 +77,17 @@ def context_events() -> list[Event]:
     ]
 
 
+def priced(events: list[Event], total: float = 0.0123) -> list[Event]:
+    """The events with the replies' costs adding up to `total` (the first reply carries it)."""
+    costs = iter([total])
+    return [dataclasses.replace(e, cost=next(costs, 0.0)) if isinstance(e, AssistantMessage) else e for e in events]
+
+
 def fixed_app(events: list[Event], budget: int | None = None) -> PithApp:
-    """An app with no live session that renders `events` once mounted."""
+    """An app with no live session that renders `events` (replies priced at $0.0123 in all) once mounted."""
     launch = Launch(settings=Settings(model="scripted"), root=Path("/repo"))
     app = PithApp(launch, autostart=False, frozen=True)
-    app.fixed_events = events  # type: ignore[attr-defined]
+    app.fixed_events = priced(events)  # type: ignore[attr-defined]
     app.fixed_budget = budget  # type: ignore[attr-defined]
     return app
 
@@ -89,8 +95,7 @@ def fixed_app(events: list[Event], budget: int | None = None) -> PithApp:
 async def feed(pilot: Any) -> None:
     """Render the app's fixed events and let Markdown settle."""
     app = pilot.app
-    app.view.context = SimpleNamespace(budget=app.fixed_budget)
-    app.view.cost_of = lambda: 0.0123
+    app.view.budget = app.fixed_budget
     app.view.status.set(state="idle")
     for event in app.fixed_events:
         app.on_session_event(event)

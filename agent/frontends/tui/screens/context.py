@@ -18,7 +18,7 @@ from agent.log.inspector import LABELS, REGIONS, Dropped, Request
 from agent.log.timeline import LABEL_W, Timeline, buckets, short
 
 if TYPE_CHECKING:
-    from agent.frontends.tui.app import PithApp
+    from agent.frontends.tui.host import Host
 
 CSS = """
 ContextScreen, CompactionScreen { align: center middle; background: $background 60%; }
@@ -173,7 +173,7 @@ def load_log(path: Any) -> tuple[Timeline, list[Dropped]]:
     return build_timeline(loaded), compactions(loaded)
 
 
-async def cmd_context(app: PithApp, _: str) -> None:
+async def cmd_context(app: Host, _: str) -> None:
     """/context: token timeline, next request, compactions."""
     from agent.log.inspector import build_request
 
@@ -181,6 +181,6 @@ async def cmd_context(app: PithApp, _: str) -> None:
     if session is None:
         app.push_screen(ContextScreen(Timeline([]), None, []))
         return
-    request = build_request(session, session.totals.steps + 1)  # on the loop's thread: the history is not moving
+    request = build_request(session, session.state.totals.steps + 1)  # on the loop's thread: the history is not moving
     timeline, dropped = (Timeline([]), []) if session.log is None else await asyncio.to_thread(load_log, session.log.path)
     app.push_screen(ContextScreen(timeline, request, dropped))

@@ -1,7 +1,6 @@
 """/sessions: pick an earlier session of this repository to resume."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from textual.app import ComposeResult

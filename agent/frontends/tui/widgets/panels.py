@@ -7,6 +7,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from agent.core.events import TurnStatus
 from agent.frontends.tui.widgets.timeline import ContextChart
 
 PLAN_MARKS = {"done": ("✓", "green"), "in_progress": ("▸", "bold yellow"), "pending": ("○", "dim"),
@@ -92,8 +93,8 @@ class SidePanel(VerticalScroll):
         if not status:
             return
         open_steps = [i for i, s in enumerate(self.steps, 1) if s.get("status") in ("in_progress", "pending")]
-        ok = status in ("finished", "answered")
-        line = Text("■ run finished" if status == "finished" else "■ answered" if ok else f"■ turn ended: "
+        ok = status in (TurnStatus.FINISHED, TurnStatus.ANSWERED)
+        line = Text("■ run finished" if status == TurnStatus.FINISHED else "■ answered" if ok else f"■ turn ended: "
                     f"{status.replace('_', ' ')}", style="bold green" if ok else "bold yellow")
         if open_steps and self.steps:
             line.append(f" (step {', '.join(map(str, open_steps))} left open by the model)", style="dim")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual.message import Message
 from textual.widget import Widget
 
 from agent.core.events import AssistantMessage, ContextCompacted, ContextEvicted, Event
@@ -62,7 +63,7 @@ class ContextChart(Widget):
             self._compacted.append(self._count)
         elif isinstance(event, AssistantMessage):
             self.budget = budget or self.budget
-            cached = int(getattr(event, "cache_read_tokens", 0) or event.cached_tokens or 0)
+            cached = event.cache_read_tokens or event.cached_tokens
             self.points.append(Point(step=event.step, regions={"turns": event.context_tokens}, budget=self.budget,
                                      input_tokens=event.input_tokens, cache_read=cached, evicted=self._evicted,
                                      compactions=self._compacted))
@@ -78,8 +79,9 @@ class ContextChart(Widget):
         """The chart at the widget's current width."""
         return timeline_text(Timeline(self.points), max(12, self.size.width), self.ROWS)
 
-    def on_click(self) -> None:
-        """Open the full /context view."""
-        from agent.frontends.tui.commands import run_command
+    class Opened(Message):
+        """The user clicked the chart: the app opens the full /context view."""
 
-        self.app.run_worker(run_command(self.app, "/context"), group="command")  # type: ignore[arg-type]
+    def on_click(self) -> None:
+        """Ask for the full /context view."""
+        self.post_message(self.Opened())
