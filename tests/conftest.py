@@ -9,6 +9,7 @@ import sys
 import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,3 +99,52 @@ def pith_in_process(args: list[str], cwd: Path, session_dir: Path, stdin: str | 
         os.environ.update(environ)
         os.chdir(cwd_before)
     return subprocess.CompletedProcess([PITH, *args], code, out.getvalue(), err.getvalue())
+
+
+TRIGGERS = set("/@!#?")  # characters that may open a menu or a screen: always pressed on their own
+
+
+def _typed_run(keys: list[str], start: int) -> int:
+    """End of the run of plain typed characters (printable, not a trigger) that starts at `start`."""
+    end = start
+    while end < len(keys) and len(keys[end]) == 1 and keys[end].isprintable() and keys[end] not in TRIGGERS:
+        end += 1
+    return end
+
+
+@pytest.fixture()
+def typed_text_in_one_burst(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot waits for the app to go idle twice after every key (>= 40 ms a key, more on a busy machine). The
+    characters that follow a key press are sent as one burst, as a fast typist or a paste delivers them, and waited
+    for once. Named keys (enter, escape, ctrl+...), menu triggers (/ @ ! # ?) and the key before each burst, which
+    may move the focus, keep Pilot's own wait after each."""
+    from textual import events
+    from textual._wait import wait_for_idle
+    from textual.app import App
+
+    original = App._press_keys
+
+    async def press_keys(app: App, keys: Any) -> None:
+        keys = list(keys)
+        i = 0
+        while i < len(keys):
+            await original(app, keys[i:i + 1])
+            end = _typed_run(keys, i + 1)
+            if end > i + 1:
+                for char in keys[i + 1:end]:
+                    key = events.Key(char if char.isalnum() else _key_name(char), char)
+                    key.set_sender(app)
+                    app._driver.send_message(key)
+                await wait_for_idle(0)
+                await app._animator.wait_until_complete()
+                await wait_for_idle(0)
+            i = end if end > i + 1 else i + 1
+
+    monkeypatch.setattr(App, "_press_keys", press_keys)
+
+
+def _key_name(char: str) -> str:
+    """Textual's key name for a printable character (`/` is "slash", space is "space")."""
+    from textual.keys import _character_to_key
+
+    return _character_to_key(char)
