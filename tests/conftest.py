@@ -112,7 +112,7 @@ def _typed_run(keys: list[str], start: int) -> int:
     return end
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def typed_text_in_one_burst(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pilot waits for the app to go idle twice after every key (>= 40 ms a key, more on a busy machine). The
     characters that follow a key press are sent as one burst, as a fast typist or a paste delivers them, and waited
