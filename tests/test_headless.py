@@ -129,25 +129,27 @@ def test_task_from_stdin_and_not_a_git_repo(tmp_path: Path, session_dir: Path) -
     assert server.requests[0]["messages"][1]["content"] == "read the notes"
 
 
-def test_ctrl_c_exits_130_with_complete_log(demo_repo: Path, session_dir: Path) -> None:
+def test_ctrl_c_exits_130_with_complete_log(demo_repo: Path, session_dir: Path, tmp_path: Path) -> None:
+    import json
     import signal
     import time
 
     from tests.conftest import PITH, pith_env
 
-    script = [{"content": "", "tool_calls": [call("run", command="sleep 30")]}]
-    with FakeOpenAIServer(script) as server:
-        proc = subprocess.Popen([PITH, "run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url,
-                                 "wait"], cwd=demo_repo, env=pith_env(session_dir), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            logs = list(session_dir.glob("*.jsonl"))
-            if logs and "tool_call_started" in logs[0].read_text():
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+    # The scripted model: the process under test starts in well under a second (no litellm import to wait for).
+    script = tmp_path / "script.jsonl"
+    script.write_text(json.dumps({"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "run", "arguments": '{"command": "sleep 30"}'}}]}) + "\n")
+    proc = subprocess.Popen([PITH, "run", "--json", "--no-plan", "-m", f"scripted:{script}", "wait"], cwd=demo_repo,
+                            env=pith_env(session_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        logs = list(session_dir.glob("*.jsonl"))
+        if logs and "tool_call_started" in logs[0].read_text():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     from agent.log import read_log
