@@ -35,6 +35,15 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def own_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pith's user-level files (config, trust store, history, symbol cache, default session dir) in a folder of the
+    test's own: no test reads the developer's config or another test's files, also when tests run in parallel."""
+    base = tmp_path_factory.mktemp("xdg")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(base / name.lower()))
+
+
 @pytest.fixture
 def demo_repo(tmp_path: Path) -> Path:
     """The bundled sample shop repo (one failing test), committed."""
