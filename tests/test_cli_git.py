@@ -11,7 +11,8 @@ from tests.test_headless import FIX_SCRIPT
 def test_diff_undo_and_commit(demo_repo: Path, session_dir: Path) -> None:
     original = (demo_repo / "shop/cart.py").read_text()
     with FakeOpenAIServer([dict(s) for s in FIX_SCRIPT]) as server:
-        proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo,
+                               session_dir)
     assert proc.returncode == 0, proc.stderr
     fixed = (demo_repo / "shop/cart.py").read_text()
     assert fixed != original
@@ -27,8 +28,8 @@ def test_diff_undo_and_commit(demo_repo: Path, session_dir: Path) -> None:
 
 def test_commit_flag_commits_changes(demo_repo: Path, session_dir: Path) -> None:
     with FakeOpenAIServer([dict(s) for s in FIX_SCRIPT]) as server:
-        proc = pith_in_process(["run", "--commit", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo,
-                               session_dir)
+        proc = pith_in_process(["run", "--commit", "-m", "openai/fake", "--api-base", server.base_url, "fix it"],
+                               demo_repo, session_dir)
     assert proc.returncode == 0 and "committed" in proc.stderr
     log = git(demo_repo, "log", "--format=%s", "-n", "1")
     assert log.startswith("pith: Applied the discount")

@@ -61,8 +61,8 @@ def test_retry_after_500_then_success(demo_repo: Path, session_dir: Path) -> Non
     script = [{"status": 500, "error": "overloaded"}, {"status": 503, "error": "busy", "headers": {"Retry-After": "0"}},
               {"content": "", "tool_calls": [call("finish", summary="nothing to do")]}]
     with FakeOpenAIServer(script) as server:
-        proc = pith_in_process(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "noop"],
-                               demo_repo, session_dir, PITH_BACKOFF="0.05")
+        proc = pith_in_process(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url,
+                                "noop"], demo_repo, session_dir, PITH_BACKOFF="0.05")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     notices = [e for e in jsonl(proc.stdout) if e["type"] == "notice"]
     assert len(notices) == 2 and "retry 1/" in notices[0]["text"]
@@ -71,7 +71,8 @@ def test_retry_after_500_then_success(demo_repo: Path, session_dir: Path) -> Non
 
 def test_401_exits_4_without_traceback(demo_repo: Path, session_dir: Path) -> None:
     with FakeOpenAIServer([{"status": 401, "error": "invalid api key"}]) as server:
-        proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo,
+                               session_dir)
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "auth" in proc.stdout and "model_error" in proc.stdout
@@ -104,15 +105,16 @@ def test_usage_errors_exit_2(demo_repo: Path, session_dir: Path) -> None:
     assert stdin_empty.returncode == 2
     bad_model = pith_in_process(["run", "-m", "nonsense-model-xyz", "fix"], demo_repo, session_dir)
     assert bad_model.returncode == 2 and "unknown model" in bad_model.stderr
-    no_key = pith_in_process(["run", "-m", "anthropic/claude-sonnet-4-5", "fix"], demo_repo, session_dir, ANTHROPIC_API_KEY="")
+    no_key = pith_in_process(["run", "-m", "anthropic/claude-sonnet-4-5", "fix"], demo_repo, session_dir,
+                             ANTHROPIC_API_KEY="")
     assert no_key.returncode == 2 and "ANTHROPIC_API_KEY" in no_key.stderr
     for proc in (empty, stdin_empty, bad_model, no_key):
         assert "Traceback" not in proc.stderr
 
 
 def test_unreachable_api_base_exits_4(demo_repo: Path, session_dir: Path) -> None:
-    proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", "http://127.0.0.1:9/v1", "fix"], demo_repo, session_dir,
-                           PITH_RETRIES="0")
+    proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", "http://127.0.0.1:9/v1", "fix"], demo_repo,
+                           session_dir, PITH_RETRIES="0")
     assert proc.returncode == 4
     assert "connection" in proc.stdout and "Traceback" not in proc.stderr
 

@@ -58,7 +58,8 @@ def test_plan_recorded_and_verify_reminder(demo_repo: Path, session_dir: Path) -
         {"content": "", "tool_calls": [call("finish", summary="changed; cannot run tests here")]},
     ]
     with FakeOpenAIServer(script) as server:
-        proc = pith_in_process(["run", "--json", "-m", "openai/fake", "--api-base", server.base_url, "t"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "--json", "-m", "openai/fake", "--api-base", server.base_url, "t"], demo_repo,
+                               session_dir)
     events = jsonl(proc.stdout)
     plan = [e for e in events if e["type"] == "plan_updated"]
     assert plan and plan[0]["steps"][0] == {"step": "look", "status": "in_progress"}

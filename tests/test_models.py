@@ -138,8 +138,8 @@ def test_run_no_stream_sends_empty_content_and_reports_unknown_cost(demo_repo: P
     script = [{"content": None, "tool_calls": [{"function": {"name": "grep", "arguments": {"pattern": "def total"}}}]},
               {"content": "", "tool_calls": [{"function": {"name": "finish", "arguments": {"summary": "looked"}}}]}]
     with FakeOpenAIServer(script) as server:
-        proc = pith_in_process(["run", "--no-stream", "--no-plan", "--tool-protocol", "native", "-m", "openai/fake-local",
-                         "--api-base", server.base_url, "look"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "--no-stream", "--no-plan", "--tool-protocol", "native", "-m",
+                                "openai/fake-local", "--api-base", server.base_url, "look"], demo_repo, session_dir)
     assert proc.returncode == 0, proc.stderr
     assert all(not r.get("stream") and "tools" in r for r in server.requests)
     assistant = [m for m in server.requests[1]["messages"] if m["role"] == "assistant"]

@@ -28,7 +28,8 @@ def recorded(tmp_path: Path, session_dir: Path) -> tuple[Path, Path]:
         {"content": "", "tool_calls": [call("c6", "run", command="python3 check.py; pwd")]},
         {"content": "Fixed.", "tool_calls": [call("c7", "finish", summary="add adds now")]},
     ])
-    proc = pith_in_process(["run", "--no-plan", "--approve", "auto", "-m", f"scripted:{script}", "fix add"], repo, session_dir)
+    proc = pith_in_process(["run", "--no-plan", "--approve", "auto", "-m", f"scripted:{script}", "fix add"], repo,
+                           session_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (log,) = session_dir.glob("*.jsonl")
     return repo, log
