@@ -1,11 +1,15 @@
 """Shared fixtures: real git repos in temp dirs, the fake OpenAI server, the pith executable."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import traceback
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +33,15 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", "initial")
     return path
+
+
+@pytest.fixture(autouse=True)
+def own_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pith's user-level files (config, trust store, history, symbol cache, default session dir) in a folder of the
+    test's own: no test reads the developer's config or another test's files, also when tests run in parallel."""
+    base = tmp_path_factory.mktemp("xdg")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(base / name.lower()))
 
 
 @pytest.fixture
@@ -64,3 +77,83 @@ def run_pith(args: list[str], cwd: Path, session_dir: Path, stdin: str | None = 
 def jsonl(text: str) -> list[dict]:
     """Parse JSONL stdout."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def pith_in_process(args: list[str], cwd: Path, session_dir: Path, stdin: str | None = None,
+                    **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the `pith` console entry inside this process: same argv, cwd, environment, stdio and exit code as
+    run_pith, without a new interpreter importing litellm again (~5 s each). For tests about what a command does;
+    tests about the process itself (signals, kill, start-up) keep run_pith."""
+    (main,) = entry_points(group="console_scripts", name="pith")  # wherever pyproject points the command
+    saved = (dict(os.environ), os.getcwd(), sys.argv, sys.stdin, sys.stdout, sys.stderr)
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    try:
+        environ = pith_env(session_dir, **env)
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(cwd)
+        sys.argv, sys.stdin, sys.stdout, sys.stderr = [PITH, *args], io.StringIO(stdin or ""), out, err
+        main.load()()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if isinstance(exc.code, str):
+            print(exc.code, file=err)
+    except BaseException:  # what the interpreter would print before exiting 1
+        traceback.print_exc(file=err)
+        code = 1
+    finally:
+        environ, cwd_before, sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
+        os.environ.clear()
+        os.environ.update(environ)
+        os.chdir(cwd_before)
+    return subprocess.CompletedProcess([PITH, *args], code, out.getvalue(), err.getvalue())
+
+
+TRIGGERS = set("/@!#?")  # characters that may open a menu or a screen: always pressed on their own
+
+
+def _typed_run(keys: list[str], start: int) -> int:
+    """End of the run of plain typed characters (printable, not a trigger) that starts at `start`."""
+    end = start
+    while end < len(keys) and len(keys[end]) == 1 and keys[end].isprintable() and keys[end] not in TRIGGERS:
+        end += 1
+    return end
+
+
+@pytest.fixture(autouse=True)
+def typed_text_in_one_burst(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pilot waits for the app to go idle twice after every key (>= 40 ms a key, more on a busy machine). The
+    characters that follow a key press are sent as one burst, as a fast typist or a paste delivers them, and waited
+    for once. Named keys (enter, escape, ctrl+...), menu triggers (/ @ ! # ?) and the key before each burst, which
+    may move the focus, keep Pilot's own wait after each."""
+    from textual import events
+    from textual._wait import wait_for_idle
+    from textual.app import App
+
+    original = App._press_keys
+
+    async def press_keys(app: App, keys: Any) -> None:
+        keys = list(keys)
+        i = 0
+        while i < len(keys):
+            await original(app, keys[i:i + 1])
+            end = _typed_run(keys, i + 1)
+            if end > i + 1:
+                for char in keys[i + 1:end]:
+                    key = events.Key(char if char.isalnum() else _key_name(char), char)
+                    key.set_sender(app)
+                    app._driver.send_message(key)
+                await wait_for_idle(0)
+                await app._animator.wait_until_complete()
+                await wait_for_idle(0)
+            i = end if end > i + 1 else i + 1
+
+    monkeypatch.setattr(App, "_press_keys", press_keys)
+
+
+def _key_name(char: str) -> str:
+    """Textual's key name for a printable character (`/` is "slash", space is "space")."""
+    from textual.keys import _character_to_key
+
+    return _character_to_key(char)

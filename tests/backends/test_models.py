@@ -13,7 +13,7 @@ from agent.backends.textproto import TextProtocolModel
 from agent.settings.config import Settings
 from agent.fakes.openai import FakeOpenAIServer
 from agent.compose import UsageError, make_model
-from tests.conftest import jsonl, run_pith
+from tests.conftest import jsonl, pith_in_process, run_pith
 
 TOOLS = [{"type": "function", "function": {"name": "grep", "description": "Search.", "parameters": {
     "type": "object", "properties": {"pattern": {"type": "string"}}, "required": ["pattern"]}}}]
@@ -138,8 +138,8 @@ def test_run_no_stream_sends_empty_content_and_reports_unknown_cost(demo_repo: P
     script = [{"content": None, "tool_calls": [{"function": {"name": "grep", "arguments": {"pattern": "def total"}}}]},
               {"content": "", "tool_calls": [{"function": {"name": "finish", "arguments": {"summary": "looked"}}}]}]
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "--no-stream", "--no-plan", "--tool-protocol", "native", "-m", "openai/fake-local",
-                         "--api-base", server.base_url, "look"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "--no-stream", "--no-plan", "--tool-protocol", "native", "-m",
+                                "openai/fake-local", "--api-base", server.base_url, "look"], demo_repo, session_dir)
     assert proc.returncode == 0, proc.stderr
     assert all(not r.get("stream") and "tools" in r for r in server.requests)
     assistant = [m for m in server.requests[1]["messages"] if m["role"] == "assistant"]
@@ -151,7 +151,7 @@ def test_run_auto_falls_back_and_tells_the_user(demo_repo: Path, session_dir: Pa
     script = [{"content": text_call("grep", pattern="def total")},
               {"content": text_call("finish", summary="found it")}]
     with FakeOpenAIServer(script, reject_tools=True) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "-m", "openai/fake-local", "--api-base", server.base_url,
+        proc = pith_in_process(["run", "--json", "--no-plan", "-m", "openai/fake-local", "--api-base", server.base_url,
                          "look"], demo_repo, session_dir)
     assert proc.returncode == 0, proc.stderr
     events = jsonl(proc.stdout)

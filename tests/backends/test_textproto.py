@@ -10,7 +10,7 @@ from agent.backends.base import ToolCall
 from agent.backends.textproto import FORMAT_ERROR, describe_tools, parse_calls, to_text_messages
 from agent.fakes.openai import FakeOpenAIServer
 from agent.core.toolcalls import decode_arguments
-from tests.conftest import jsonl, run_pith
+from tests.conftest import jsonl, pith_in_process
 
 
 def block(tool: str, **args: object) -> str:
@@ -114,7 +114,7 @@ FIX_SCRIPT = [
 
 def test_run_with_text_protocol_end_to_end(demo_repo: Path, session_dir: Path) -> None:
     with FakeOpenAIServer([dict(s) for s in FIX_SCRIPT]) as server:
-        proc = run_pith(["run", "--json", "--tool-protocol", "text", "-m", "openai/fake-model", "--api-base",
+        proc = pith_in_process(["run", "--json", "--tool-protocol", "text", "-m", "openai/fake-model", "--api-base",
                          server.base_url, "test_total_with_discount fails, fix it"], demo_repo, session_dir)
     assert proc.returncode == 0, proc.stderr
     events = jsonl(proc.stdout)

@@ -14,6 +14,8 @@ from agent.batch.results import summarize
 from tests.conftest import PITH, pith_env
 from tests.batch.test_batch_support import make_batch, results, run_batch_cli, snapshot, worktree_count
 
+pytestmark = pytest.mark.xdist_group("batch")  # one worker: the module's batch run (~8 s) happens once
+
 EXPECTED = {
     "calc-solved": ("solved", True, "finished"),
     "greet-solved": ("solved", True, "finished"),

@@ -8,8 +8,9 @@ import pytest
 
 from tests.batch.test_batch_support import make_batch, results, run_batch_cli, snapshot, worktree_count
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
-                                reason="ray is not installed (pip install 'pith-agent[ray]')")
+pytestmark = [pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                                 reason="ray is not installed (pip install 'pith-agent[ray]')"),
+              pytest.mark.slow]  # starts a local Ray instance and runs the batch twice: tens of seconds
 SAME = ("status", "verified", "agent_status", "exit_code", "steps", "input_tokens", "output_tokens", "test_exit")
 
 

@@ -32,14 +32,14 @@ def fix(path: str, old: str, new: str, check: str) -> list[dict[str, Any]]:
 def scripts() -> dict[str, list[dict[str, Any]] | str]:
     """Per-task model scripts (a str is written raw: the malformed one)."""
     reads = [turn(("grep", {"pattern": "def"})) for _ in range(8)]
-    return {
+    return {  # the hung task first: its timeout runs beside the other tasks, not after them
+        "greet-hang": [turn(("run", {"command": "sleep 61.5"}))],
         "calc-solved": fix("calc.py", "return a - b", "return a + b", CALC_TEST),
         "greet-solved": fix("greet.py", '"hi " + name', '"hello " + name', GREET_TEST),
         "calc-failed": [turn(("finish", {"summary": "I could not find the bug."}))],
         "greet-notest": [turn(("finish", {"summary": "Nothing to change: greet already works."}))],
         "greet-limit": reads,
         "calc-crash": '{"role": "assistant", "content": "ok"}\n{not json at all\n',
-        "greet-hang": [turn(("run", {"command": "sleep 61.5"}))],
     }
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.fakes.openai import FakeOpenAIServer
-from tests.conftest import git, run_pith
+from tests.conftest import git, pith_in_process, run_pith
 from tests.frontends.test_headless import FIX_SCRIPT
 
 
 def test_diff_undo_and_commit(demo_repo: Path, session_dir: Path) -> None:
     original = (demo_repo / "shop/cart.py").read_text()
     with FakeOpenAIServer([dict(s) for s in FIX_SCRIPT]) as server:
-        proc = run_pith(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo,
+                               session_dir)
     assert proc.returncode == 0, proc.stderr
     fixed = (demo_repo / "shop/cart.py").read_text()
     assert fixed != original
@@ -27,8 +28,8 @@ def test_diff_undo_and_commit(demo_repo: Path, session_dir: Path) -> None:
 
 def test_commit_flag_commits_changes(demo_repo: Path, session_dir: Path) -> None:
     with FakeOpenAIServer([dict(s) for s in FIX_SCRIPT]) as server:
-        proc = run_pith(["run", "--commit", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo,
-                        session_dir)
+        proc = pith_in_process(["run", "--commit", "-m", "openai/fake", "--api-base", server.base_url, "fix it"],
+                               demo_repo, session_dir)
     assert proc.returncode == 0 and "committed" in proc.stderr
     log = git(demo_repo, "log", "--format=%s", "-n", "1")
     assert log.startswith("pith: Applied the discount")

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from agent.fakes.openai import FakeOpenAIServer
-from tests.conftest import jsonl, run_pith
+from tests.conftest import jsonl, pith_in_process
 from tests.frontends.test_headless import call
 
 GREP = {"content": "", "tool_calls": [call("grep", pattern="def")]}
@@ -19,7 +19,7 @@ def result_of(proc) -> dict:
 
 def test_max_steps(demo_repo: Path, session_dir: Path) -> None:
     with FakeOpenAIServer([dict(GREP) for _ in range(5)]) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "--max-steps", "2", "-m", "openai/fake", "--api-base",
+        proc = pith_in_process(["run", "--json", "--no-plan", "--max-steps", "2", "-m", "openai/fake", "--api-base",
                          server.base_url, "loop"], demo_repo, session_dir)
     result = result_of(proc)
     assert proc.returncode == 3 and result["status"] == "limit_reached" and "max steps (2)" in result["limit"]
@@ -29,7 +29,7 @@ def test_max_steps(demo_repo: Path, session_dir: Path) -> None:
 def test_max_cost(demo_repo: Path, session_dir: Path) -> None:
     usage = {"prompt_tokens": 100_000, "completion_tokens": 10, "total_tokens": 100_010}
     with FakeOpenAIServer([{**GREP, "usage": usage} for _ in range(5)]) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "--max-cost", "0.10", "-m", "openai/gpt-4o", "--api-base",
+        proc = pith_in_process(["run", "--json", "--no-plan", "--max-cost", "0.10", "-m", "openai/gpt-4o", "--api-base",
                          server.base_url, "loop"], demo_repo, session_dir)
     result = result_of(proc)
     assert proc.returncode == 3 and "max cost" in result["limit"]
@@ -40,7 +40,7 @@ def test_timeout_cuts_a_running_command(demo_repo: Path, session_dir: Path) -> N
     script = [{"content": "", "tool_calls": [call("run", command="sleep 30")]}]
     start = time.monotonic()
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "--timeout", "2", "-m", "openai/fake", "--api-base",
+        proc = pith_in_process(["run", "--json", "--no-plan", "--timeout", "2", "-m", "openai/fake", "--api-base",
                          server.base_url, "wait"], demo_repo, session_dir)
     result = result_of(proc)
     assert proc.returncode == 3 and result["status"] == "limit_reached" and "timeout" in result["limit"]
@@ -58,7 +58,8 @@ def test_plan_recorded_and_verify_reminder(demo_repo: Path, session_dir: Path) -
         {"content": "", "tool_calls": [call("finish", summary="changed; cannot run tests here")]},
     ]
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "--json", "-m", "openai/fake", "--api-base", server.base_url, "t"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "--json", "-m", "openai/fake", "--api-base", server.base_url, "t"], demo_repo,
+                               session_dir)
     events = jsonl(proc.stdout)
     plan = [e for e in events if e["type"] == "plan_updated"]
     assert plan and plan[0]["steps"][0] == {"step": "look", "status": "in_progress"}
@@ -75,8 +76,8 @@ def test_context_length_error_compacts_then_succeeds(demo_repo: Path, session_di
     summary = {"content": "## Task\nfix the cart\n## Decisions\nread cart, pricing and tests\n## Files changed\nnone"}
     script = [*reads, too_long, summary, {"content": "", "tool_calls": [call("finish", summary="done")]}]
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "t"],
-                        demo_repo, session_dir)
+        proc = pith_in_process(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "t"],
+                               demo_repo, session_dir)
     events = jsonl(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr
     compacted = [e for e in events if e["type"] == "context_compacted"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from agent.frontends.export.transcript import export_html, export_markdown
 from agent.log.writer import read_log
 from agent.log.redact import Redactor
-from conftest import run_pith
+from conftest import pith_in_process, run_pith
 from tests.frontends.test_replay import GOLDEN, golden_check
 
 SECRET = "sk-ant-" + "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -53,7 +53,7 @@ def test_markdown_cli_to_file(tmp_path: Path, session_dir: Path) -> None:
 
 
 def test_html_is_self_contained_and_escaped(tmp_path: Path, session_dir: Path) -> None:
-    proc = run_pith(["export", str(hostile_log(tmp_path)), "--format", "html"], tmp_path, session_dir)
+    proc = pith_in_process(["export", str(hostile_log(tmp_path)), "--format", "html"], tmp_path, session_dir)
     assert proc.returncode == 0, proc.stderr
     page = proc.stdout
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -82,6 +82,6 @@ def test_markdown_fences_and_secrets(tmp_path: Path) -> None:
 def test_env_secret_values_are_redacted(tmp_path: Path, session_dir: Path) -> None:
     log = hostile_log(tmp_path)
     log.write_text(log.read_text().replace("gave up", "gave up with hunter2-password-value"))
-    proc = run_pith(["export", str(log)], tmp_path, session_dir, MY_SERVICE_PASSWORD="hunter2-password-value")
+    proc = pith_in_process(["export", str(log)], tmp_path, session_dir, MY_SERVICE_PASSWORD="hunter2-password-value")
     assert proc.returncode == 0, proc.stderr
     assert "hunter2-password-value" not in proc.stdout and "gave up with [REDACTED]" in proc.stdout

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from agent.fakes.openai import FakeOpenAIServer
-from tests.conftest import jsonl, run_pith
+from tests.conftest import jsonl, pith_in_process, run_pith
 
 
 def call(name: str, **args: object) -> dict:
@@ -61,8 +61,8 @@ def test_retry_after_500_then_success(demo_repo: Path, session_dir: Path) -> Non
     script = [{"status": 500, "error": "overloaded"}, {"status": 503, "error": "busy", "headers": {"Retry-After": "0"}},
               {"content": "", "tool_calls": [call("finish", summary="nothing to do")]}]
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "noop"],
-                        demo_repo, session_dir, PITH_BACKOFF="0.05")
+        proc = pith_in_process(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url,
+                                "noop"], demo_repo, session_dir, PITH_BACKOFF="0.05")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     notices = [e for e in jsonl(proc.stdout) if e["type"] == "notice"]
     assert len(notices) == 2 and "retry 1/" in notices[0]["text"]
@@ -71,7 +71,8 @@ def test_retry_after_500_then_success(demo_repo: Path, session_dir: Path) -> Non
 
 def test_401_exits_4_without_traceback(demo_repo: Path, session_dir: Path) -> None:
     with FakeOpenAIServer([{"status": 401, "error": "invalid api key"}]) as server:
-        proc = run_pith(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo, session_dir)
+        proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", server.base_url, "fix it"], demo_repo,
+                               session_dir)
     assert proc.returncode == 4
     assert "Traceback" not in proc.stderr + proc.stdout
     assert "auth" in proc.stdout and "model_error" in proc.stdout
@@ -86,8 +87,8 @@ def test_malformed_tool_calls_become_observations(demo_repo: Path, session_dir: 
         {"content": "", "tool_calls": [call("finish", summary="gave up")]},
     ]
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "x"],
-                        demo_repo, session_dir)
+        proc = pith_in_process(["run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url, "x"],
+                               demo_repo, session_dir)
     results = [e for e in jsonl(proc.stdout) if e["type"] == "tool_call_finished"]
     assert "not valid JSON" in results[0]["text"] and results[0]["is_error"]
     assert "unknown tool 'teleport'" in results[1]["text"] and "read_symbol" in results[1]["text"]
@@ -98,21 +99,22 @@ def test_malformed_tool_calls_become_observations(demo_repo: Path, session_dir: 
 
 
 def test_usage_errors_exit_2(demo_repo: Path, session_dir: Path) -> None:
-    empty = run_pith(["run", "   "], demo_repo, session_dir)
+    empty = pith_in_process(["run", "   "], demo_repo, session_dir)
     assert empty.returncode == 2 and "empty task" in empty.stderr
-    stdin_empty = run_pith(["run", "-"], demo_repo, session_dir, stdin="")
+    stdin_empty = pith_in_process(["run", "-"], demo_repo, session_dir, stdin="")
     assert stdin_empty.returncode == 2
-    bad_model = run_pith(["run", "-m", "nonsense-model-xyz", "fix"], demo_repo, session_dir)
+    bad_model = pith_in_process(["run", "-m", "nonsense-model-xyz", "fix"], demo_repo, session_dir)
     assert bad_model.returncode == 2 and "unknown model" in bad_model.stderr
-    no_key = run_pith(["run", "-m", "anthropic/claude-sonnet-4-5", "fix"], demo_repo, session_dir, ANTHROPIC_API_KEY="")
+    no_key = pith_in_process(["run", "-m", "anthropic/claude-sonnet-4-5", "fix"], demo_repo, session_dir,
+                             ANTHROPIC_API_KEY="")
     assert no_key.returncode == 2 and "ANTHROPIC_API_KEY" in no_key.stderr
     for proc in (empty, stdin_empty, bad_model, no_key):
         assert "Traceback" not in proc.stderr
 
 
 def test_unreachable_api_base_exits_4(demo_repo: Path, session_dir: Path) -> None:
-    proc = run_pith(["run", "-m", "openai/fake", "--api-base", "http://127.0.0.1:9/v1", "fix"], demo_repo, session_dir,
-                    PITH_RETRIES="0")
+    proc = pith_in_process(["run", "-m", "openai/fake", "--api-base", "http://127.0.0.1:9/v1", "fix"], demo_repo,
+                           session_dir, PITH_RETRIES="0")
     assert proc.returncode == 4
     assert "connection" in proc.stdout and "Traceback" not in proc.stderr
 
@@ -122,32 +124,34 @@ def test_task_from_stdin_and_not_a_git_repo(tmp_path: Path, session_dir: Path) -
     script = [{"content": "", "tool_calls": [call("read_lines", path="notes.txt")]},
               {"content": "", "tool_calls": [call("finish", summary="read it")]}]
     with FakeOpenAIServer(script) as server:
-        proc = run_pith(["run", "-", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url],
-                        tmp_path, session_dir, stdin="read the notes\n")
+        proc = pith_in_process(["run", "-", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url],
+                               tmp_path, session_dir, stdin="read the notes\n")
     assert proc.returncode == 0
     assert "not a git repository" in proc.stderr and "undo" in proc.stderr
     assert server.requests[0]["messages"][1]["content"] == "read the notes"
 
 
-def test_ctrl_c_exits_130_with_complete_log(demo_repo: Path, session_dir: Path) -> None:
+def test_ctrl_c_exits_130_with_complete_log(demo_repo: Path, session_dir: Path, tmp_path: Path) -> None:
+    import json
     import signal
     import time
 
     from tests.conftest import PITH, pith_env
 
-    script = [{"content": "", "tool_calls": [call("run", command="sleep 30")]}]
-    with FakeOpenAIServer(script) as server:
-        proc = subprocess.Popen([PITH, "run", "--json", "--no-plan", "-m", "openai/fake", "--api-base", server.base_url,
-                                 "wait"], cwd=demo_repo, env=pith_env(session_dir), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            logs = list(session_dir.glob("*.jsonl"))
-            if logs and "tool_call_started" in logs[0].read_text():
-                break
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+    # The scripted model: the process under test starts in well under a second (no litellm import to wait for).
+    script = tmp_path / "script.jsonl"
+    script.write_text(json.dumps({"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "run", "arguments": '{"command": "sleep 30"}'}}]}) + "\n")
+    proc = subprocess.Popen([PITH, "run", "--json", "--no-plan", "-m", f"scripted:{script}", "wait"], cwd=demo_repo,
+                            env=pith_env(session_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        logs = list(session_dir.glob("*.jsonl"))
+        if logs and "tool_call_started" in logs[0].read_text():
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     from agent.log.writer import read_log

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, make_repo, run_pith
+from conftest import git, make_repo, pith_in_process, run_pith
 from tests.frontends.test_replay import call, write_script
 
 FILES = {
@@ -28,7 +28,8 @@ def recorded(tmp_path: Path, session_dir: Path) -> tuple[Path, Path]:
         {"content": "", "tool_calls": [call("c6", "run", command="python3 check.py; pwd")]},
         {"content": "Fixed.", "tool_calls": [call("c7", "finish", summary="add adds now")]},
     ])
-    proc = run_pith(["run", "--no-plan", "--approve", "auto", "-m", f"scripted:{script}", "fix add"], repo, session_dir)
+    proc = pith_in_process(["run", "--no-plan", "--approve", "auto", "-m", f"scripted:{script}", "fix add"], repo,
+                           session_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (log,) = session_dir.glob("*.jsonl")
     return repo, log
@@ -45,7 +46,7 @@ def test_rerun_matches(recorded: tuple[Path, Path], tmp_path: Path, session_dir:
     assert "git clean deletes untracked files" in text  # the recorded session denied it
     git(repo, "checkout", "--", "calc.py")  # undo the recorded fix: the re-run must not touch this checkout
     (repo / "untracked.txt").write_text("must survive\n")
-    proc = run_pith(["replay", "--rerun", log.stem], repo, session_dir)  # runs in the current repository
+    proc = pith_in_process(["replay", "--rerun", log.stem], repo, session_dir)  # runs in the current repository
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "all 7 tool results match (7 compared)" in proc.stdout
     assert (repo / "calc.py").read_text() == FILES["calc.py"]  # the user's checkout is untouched
@@ -65,7 +66,7 @@ def test_rerun_reports_divergence_after_the_repo_changed(recorded: tuple[Path, P
     header["git_head"] = git(repo, "rev-parse", "HEAD").strip()
     changed = tmp_path / "changed.jsonl"
     changed.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
-    proc = run_pith(["replay", "--rerun", str(changed), "--repo", str(repo)], tmp_path, session_dir)
+    proc = pith_in_process(["replay", "--rerun", str(changed), "--repo", str(repo)], tmp_path, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
     assert "first divergence at step 1, tool read_lines, call c2" in out
@@ -118,7 +119,7 @@ def crafted_log(repo: Path, tmp: Path, command: str) -> Path:
         {"content": "", "tool_calls": [call("c1", "run", command="echo harmless")]},
         {"content": "", "tool_calls": [call("c2", "finish", summary="done")]},
     ])
-    proc = run_pith(["run", "--no-plan", "-m", f"scripted:{script}", "x"], repo, sessions)
+    proc = pith_in_process(["run", "--no-plan", "-m", f"scripted:{script}", "x"], repo, sessions)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (log,) = sessions.glob("*.jsonl")
     crafted = []
@@ -146,12 +147,12 @@ def test_crafted_log_runs_under_todays_policy_and_sandbox(tmp_path: Path, sessio
     (canary / "keep.txt").write_text("keep\n")
     outside.mkdir()
     destructive = crafted_log(repo, tmp_path, f"rm -rf {canary}")
-    proc = run_pith(["replay", "--rerun", str(destructive)], repo, session_dir)
+    proc = pith_in_process(["replay", "--rerun", str(destructive)], repo, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "never reuses an approval recorded in the log" in proc.stdout
     assert (canary / "keep.txt").read_text() == "keep\n"  # the recorded "allow" of a destructive command is void
     planted = crafted_log(repo, tmp_path, f"touch {outside}/planted.txt")
-    proc = run_pith(["replay", "--rerun", str(planted)], repo, session_dir)
+    proc = pith_in_process(["replay", "--rerun", str(planted)], repo, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # it ran, confined: its result differs from the log's
     assert list(outside.iterdir()) == []  # today's sandbox keeps the re-run in its worktree
     assert len(worktrees(repo)) == 1

@@ -126,6 +126,7 @@ def _django() -> Path | None:
     return next((p.parents[3] for p in cache.glob("*/django/db/models/query.py")), None)
 
 
+@pytest.mark.slow  # every name of django 5.2 (~2,900 files) through both paths: ~9 s
 async def test_lazy_answers_equal_the_index_on_django(tmp_path: Path) -> None:
     root = _django()
     if root is None:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual import events
 
 from agent.settings.config import Settings
@@ -66,6 +67,7 @@ async def baseline_ms() -> float:
         return statistics.median(await press_times(pilot, "abcdefghij")) * 1000
 
 
+@pytest.mark.slow  # 500 turns of widgets mounted and trimmed: ~25 s; the cap and key latency need that scale
 async def test_500_turns_keep_typing_fast() -> None:
     base = await baseline_ms()
     app = PithApp(Launch(settings=Settings(model="scripted"), root=Path("/repo")), autostart=False, frozen=True)
