@@ -153,7 +153,7 @@ class PithApp(App[None]):
         assert self.view is not None
         self.session = session
         self.finished = asyncio.Event()
-        self.view.attach(session.settings, session.state.model, resumed)
+        self.view.attach(session.settings, session.model.name, resumed)
         self.run_worker(self._pump(session), name="pump", group="pump")
         session.start(resumed=resumed)
 
