@@ -141,10 +141,10 @@ def model_factory(settings: Settings) -> ModelFactory:
 def build_session(
     settings: Settings, root: Path, head: str | None, session_dir: Path | None, task: str,
     model: Model | None = None, session_id: str | None = None,
-    factory: ModelFactory | None = None,
+    factory: ModelFactory | None = None, notices: list[str] | None = None,
 ) -> Session:
     """A ready Session; the log is created when `session_dir` is given; `factory` builds models for other names
-    (default: `model_factory(settings)`)."""
+    (default: `model_factory(settings)`); `notices` (from resolving the settings) open its event stream as warnings."""
     sid = session_id or new_session_id()
     model = model or make_model(settings)
     system = load("system.md").format(root=root)
@@ -159,4 +159,6 @@ def build_session(
     for hook in ("on_retry", "on_notice"):
         if hasattr(model, hook) and getattr(model, hook) is None:
             setattr(model, hook, lambda text: session.emit(Notice(text=text, level="warning")))
+    for text in notices or ():
+        session.emit(Notice(text=text, level="warning"))
     return session

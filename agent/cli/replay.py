@@ -127,16 +127,13 @@ def _resume(path: Path, text: str, where: tuple[Path, Any], max_steps: int, max_
     if missing_key(settings):
         fail(missing_key(settings))
     try:
-        session = load_session(path, {"interactive": False}, settings=settings, root=root)
+        session = load_session(path, {"interactive": False}, settings=settings, root=root,
+                               new_work=(max_steps, max_cost))
         from agent.compose import load_backend
 
         load_backend(settings)  # before the turn: --timeout measures the work, not the import
     except (LogError, UsageError) as exc:
         fail(str(exc))
-    # Limits count the new work: the restored totals are the starting point.
-    session.settings.max_steps = session.state.totals.steps + max_steps
-    spent = session.state.totals.cost or 0.0
-    session.settings.max_cost = None if max_cost is None else spent + max_cost
     result = asyncio.run(run_headless(session, text, json_mode=json_out, resumed=True))
     if json_out:
         print(result_line(result), flush=True)

@@ -403,6 +403,46 @@ class DiffShown(Event):
     text: str
 
 
+@dataclass
+class CheckpointRow:
+    """One checkpoint of the session: what restoring it would change."""
+
+    sha: str
+    label: str
+    when: float
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class CheckpointsListed(Event):
+    """The session's checkpoints, newest first, as asked for by ListCheckpoints (live view only)."""
+
+    type: ClassVar[str] = "checkpoints_listed"
+    durable: ClassVar[bool] = False
+    rows: list[CheckpointRow] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class CommitDrafted(Event):
+    """The files a commit would take and a drafted message, as asked for by DraftCommit (live view only)."""
+
+    type: ClassVar[str] = "commit_drafted"
+    durable: ClassVar[bool] = False
+    message: str
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class CommitMade(Event):
+    """The answer to Commit: `sha` is '' when no commit was made; `text` says what happened (live view only)."""
+
+    type: ClassVar[str] = "commit_made"
+    durable: ClassVar[bool] = False
+    sha: str
+    message: str
+    text: str
+
+
 @dataclass(kw_only=True)
 class ErrorOccurred(Event):
     type: ClassVar[str] = "error"
@@ -510,6 +550,23 @@ class SwitchModel(Op):
 @dataclass
 class ShowDiff(Op):
     """Show the session's changes so far; answered by DiffShown."""
+
+
+@dataclass
+class ListCheckpoints(Op):
+    """List the session's checkpoints; answered by CheckpointsListed."""
+
+
+@dataclass
+class DraftCommit(Op):
+    """Draft a commit of the session's files; answered by CommitDrafted (no files: nothing to commit)."""
+
+
+@dataclass
+class Commit(Op):
+    """Commit the session's files with `message` ('' : the drafted one); answered by CommitMade."""
+
+    message: str = ""
 
 
 StepStarted = TurnStarted  # the clearer name for what TurnStarted is: one model call

@@ -15,20 +15,21 @@ from agent.context.compaction import compact_now
 from agent.settings.config import Settings
 from agent.context.manager import ContextManager
 from agent.core.events import (
-    ApprovalRequested, ApprovalResolved, Compact, DiffShown, Event, IndexProgress, Interrupt, ModelSwitched, Notice,
-    Op, ResolveApproval, Rewind, RunShell, SessionFinished, SessionStarted, ShowDiff, Shutdown, SubmitTurn,
-    SwitchModel, TurnEnded, TurnStatus, Undo,
+    ApprovalRequested, ApprovalResolved, CheckpointsListed, Commit, CommitDrafted, CommitMade, Compact, DiffShown,
+    DraftCommit, Event, IndexProgress, Interrupt, ListCheckpoints, ModelSwitched, Notice, Op, ResolveApproval, Rewind,
+    RunShell, SessionFinished, SessionStarted, ShowDiff, Shutdown, SubmitTurn, SwitchModel, TurnEnded, TurnStatus,
+    Undo,
 )
 from agent.core.host import ModelFactory, ShellJobs
 from agent.log.writer import SessionLog
 from agent.core.loop import close_open_calls, run_turn
 from agent.context.scratchpad import Scratchpad
-from agent.core.session_git import rewind
+from agent.core.session_git import draft, list_checkpoints, make_commit, rewind
 from agent.core.state import SessionState, Totals
 from agent.core.user_shell import cancel_user_command, start_user_command
 from tools.base import ApprovalKind, Tool, ToolContext
 
-BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind"}  # ops that wait for the running turn
+BUSY = {Compact: "compaction", Undo: "undo", Rewind: "rewind", Commit: "commit"}  # ops that wait for the running turn
 
 
 class Session:
@@ -132,8 +133,8 @@ class Session:
                 self._turn.cancel()
         elif isinstance(op, RunShell):
             start_user_command(self, op.command, running)
-        elif isinstance(op, ShowDiff):
-            asyncio.ensure_future(self._show_diff())
+        elif isinstance(op, (ShowDiff, ListCheckpoints, DraftCommit)):
+            asyncio.ensure_future(self._answer(op))
         elif isinstance(op, SwitchModel):  # from the next model request on, even within a running turn
             asyncio.ensure_future(self._switch_model(op.model))
         elif isinstance(op, tuple(BUSY)):
@@ -150,6 +151,8 @@ class Session:
             asyncio.ensure_future(self._compact(op.focus))
         elif isinstance(op, Rewind):
             asyncio.ensure_future(self._rewind(op.sha))
+        elif isinstance(op, Commit):
+            asyncio.ensure_future(self._commit(op.message))
         else:
             asyncio.ensure_future(self._undo())
 
@@ -257,9 +260,25 @@ class Session:
         """Restore one of the session's checkpoints (through undo)."""
         self.emit(Notice(text=await asyncio.to_thread(rewind, self, sha)))
 
-    async def _show_diff(self) -> None:
-        """The session's changes so far, as a DiffShown event."""
-        self.emit(DiffShown(text=await asyncio.to_thread(self.checkpoints.diff)))
+    async def _answer(self, op: ShowDiff | ListCheckpoints | DraftCommit) -> None:
+        """Ops that only read the working tree, answered by one event each."""
+        if isinstance(op, ShowDiff):
+            self.emit(DiffShown(text=await asyncio.to_thread(self.checkpoints.diff)))
+        elif isinstance(op, ListCheckpoints):
+            self.emit(CheckpointsListed(rows=await asyncio.to_thread(list_checkpoints, self)))
+        else:
+            message, files = await asyncio.to_thread(draft, self)
+            self.emit(CommitDrafted(message=message, files=files))
+
+    async def _commit(self, message: str) -> None:
+        """Commit the session's files with `message` (or the drafted one)."""
+        if not message.strip():
+            message = (await asyncio.to_thread(draft, self))[0]
+        if not message:
+            self.emit(CommitMade(sha="", message="", text="commit: not made: the session changed no files"))
+            return
+        sha, text = await asyncio.to_thread(make_commit, self, message)
+        self.emit(CommitMade(sha=sha, message=message, text=text))
 
     async def _switch_model(self, name: str) -> None:
         """Talk to `name` from the next request on; a model that cannot be built keeps the current one."""

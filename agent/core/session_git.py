@@ -3,23 +3,12 @@ from __future__ import annotations
 
 import re
 import textwrap
-from dataclasses import dataclass, field
 
-from agent.core.events import TurnStatus
+from agent.core.events import CheckpointRow, TurnStatus
 from agent.core.host import SessionHost
 from tools.base import ToolError
 
 MAX_UNDOS = 500
-
-
-@dataclass
-class CheckpointRow:
-    """One checkpoint of the session: what restoring it would change."""
-
-    sha: str
-    label: str
-    when: float
-    files: list[str] = field(default_factory=list)
 
 
 def _files_of(cps: object, sha: str, current: str) -> list[str]:
@@ -127,13 +116,24 @@ def changed_files(session: SessionHost) -> list[str]:
 
 def commit(session: SessionHost, message: str) -> str:
     """Commit the session's changed files with the user's git identity; a one-line result or error."""
+    return make_commit(session, message)[1]
+
+
+def make_commit(session: SessionHost, message: str) -> tuple[str, str]:
+    """(the commit's sha, '' when none was made; the one-line result or error)."""
     if not message.strip():
-        return "commit: not made: the message is empty"
+        return "", "commit: not made: the message is empty"
     cps = session.checkpoints.cps
     try:
         sha = cps.commit(message.strip() + "\n")  # only the files the session wrote and still own
     except ToolError as exc:
-        return f"commit: not made: {exc}"
+        return "", f"commit: not made: {exc}"
     skipped = getattr(cps, "skipped", [])
     note = ("\nleft out: " + "; ".join(skipped)) if skipped else ""
-    return f"committed {sha[:8]}: {message.strip().splitlines()[0]}{note}"
+    return sha, f"committed {sha[:8]}: {message.strip().splitlines()[0]}{note}"
+
+
+def draft(session: SessionHost) -> tuple[str, list[str]]:
+    """(a drafted commit message, the files it would take); ('', []) when the session changed nothing."""
+    files = changed_files(session)
+    return (draft_commit_message(session, files) if files else ""), files

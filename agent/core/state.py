@@ -55,6 +55,7 @@ class ContextBook:
     summary: str = ""
     compacted_upto: int = 0  # history index before which turns are replaced by the summary
     compactions: int = 0
+    evictions: int = 0  # ContextEvicted events (each stubs one or more outputs)
     meta: dict[str, dict[str, Any]] = field(default_factory=dict)  # call_id -> {"region", "edits"}
     peak_tokens: int = 0
     last_tokens: int = 0  # the last request's size, for the UI
@@ -64,6 +65,7 @@ def apply_context(book: ContextBook, event: Event) -> None:
     """The context part of the fold: evictions, compactions, read regions and edited paths, request sizes."""
     if isinstance(event, ContextEvicted):
         book.evicted.update(event.stubs or {cid: f"[evicted: {cid}; call it again if needed]" for cid in event.call_ids})
+        book.evictions += 1
     elif isinstance(event, ContextCompacted):
         book.summary = event.summary
         book.compacted_upto = event.upto_index

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.core.events import Event, Notice, ToolCallFinished
 from agent.log.writer import LoadedLog, LogError, SessionLog, read_log
-from agent.core.state import INTERRUPTED
+from agent.core.state import INTERRUPTED, Totals
 
 if TYPE_CHECKING:
     from agent.backends.base import Model
@@ -87,9 +87,11 @@ def check_root(loaded: LoadedLog, root: Path) -> None:
 
 
 def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, model: Model | None = None,
-                 append: bool = True, *, settings: Any = None, root: Path | None = None) -> Session:
+                 append: bool = True, *, settings: Any = None, root: Path | None = None,
+                 new_work: tuple[int, float | None] | None = None) -> Session:
     """A Session rebuilt from the log at `path` with today's `settings`, in `root` (default: the recorded one),
-    appending to the same log (unless `append` is false)."""
+    appending to the same log (unless `append` is false); `new_work` = (max_steps, max_cost) limits the work still
+    to come, on top of the restored totals."""
     from agent.compose import build_session
 
     loaded = read_log(path)
@@ -101,6 +103,8 @@ def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, m
     session = build_session(run_settings, root, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
                             model=model, session_id=sid)
     replay_events(session, loaded.events)
+    if new_work is not None:  # the settings are this session's own copy, not yet running
+        limit_new_work(run_settings, session.state.totals, *new_work)
     if append:  # the resumed SessionStarted clears the earlier turns' outcome (summary, verified, status)
         session.log = SessionLog.append_to(path)
     if loaded.note:
@@ -110,6 +114,12 @@ def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, m
         session.emit(Notice(text=f"{closed} tool call(s) had no result (the run was cut off); marked interrupted",
                             level="warning"))
     return session
+
+
+def limit_new_work(settings: Any, restored: Totals, max_steps: int, max_cost: float | None) -> None:
+    """Limits that count the new work: the restored totals are the starting point."""
+    settings.max_steps = restored.steps + max_steps
+    settings.max_cost = None if max_cost is None else (restored.cost or 0.0) + max_cost
 
 
 def latest_session(session_dir: Path, root: Path) -> Path | None:

@@ -77,3 +77,28 @@ async def test_show_diff_answers_with_a_live_only_event(demo_repo: Path, session
     shown = [e for e in events if isinstance(e, DiffShown)]
     assert len(shown) == 1 and "new.txt" in shown[0].text and "+hello" in shown[0].text
     assert not any(e.type == "diff_shown" for e in read_log(Path(session.log.path)).events)
+
+
+async def test_checkpoints_and_commit_are_ops_answered_by_live_only_events(demo_repo: Path, session_dir: Path) -> None:
+    import subprocess
+
+    from agent.core.events import CheckpointsListed, Commit, CommitDrafted, CommitMade, DraftCommit, ListCheckpoints
+
+    for key, value in (("user.name", "Grace Hopper"), ("user.email", "grace@example.com")):
+        subprocess.run(["git", "config", key, value], cwd=demo_repo, check=True)
+    session = build_session(Settings(model="scripted:x", approve="auto", plan=False), demo_repo, None, session_dir,
+                            "t", model=ScriptedModel([step(("write_file", {"path": "new.txt", "content": "hello\n"}),
+                                                           n=0), step(("finish", {"summary": "Add new.txt"}), n=1)]))
+    events = await drive(session, DraftCommit(), SubmitTurn("write it"), ListCheckpoints(), DraftCommit(),
+                         Commit(""), Commit("second try"))
+    [none, drafted] = [e for e in events if isinstance(e, CommitDrafted)]
+    assert none.files == [] and drafted.files == ["new.txt"] and drafted.message.startswith("write it")
+    [listed] = [e for e in events if isinstance(e, CheckpointsListed)]
+    assert len(listed.rows) == 1 and listed.rows[0].files == ["new.txt"]
+    made, again = [e for e in events if isinstance(e, CommitMade)]
+    assert made.sha and made.text.startswith(f"committed {made.sha[:8]}: write it")  # '' : the drafted message
+    assert not again.sha and again.text.startswith("commit: not made")  # nothing left to commit
+    log_types = {e.type for e in read_log(Path(session.log.path)).events}
+    assert not log_types & {"checkpoints_listed", "commit_drafted", "commit_made"}
+    git_log = subprocess.run(["git", "log", "-1", "--format=%an|%s"], cwd=demo_repo, capture_output=True, text=True)
+    assert git_log.stdout.strip() == "Grace Hopper|write it"

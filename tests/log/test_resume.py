@@ -172,3 +172,18 @@ def test_resume_takes_neither_api_base_nor_policy_from_the_log(demo_repo: Path, 
     result = [json.loads(x) for x in out.output.splitlines() if x.startswith("{")][-1]
     assert out.exit_code == 4 and result["status"] == "model_error", out.output
     assert result["summary"] == "" and result["verified"] is False
+
+
+def test_resume_limits_count_the_new_work_on_top_of_the_restored_totals(tmp_path: Path) -> None:
+    from agent.core.state import SessionState
+
+    golden = Path(__file__).parents[1] / "golden" / "demo_session.jsonl"
+    restored = SessionState().fold(read_log(golden).events).totals
+    assert restored.steps > 0 and restored.cost
+    priced = load_session(golden, model=ScriptedModel([]), append=False, root=tmp_path, new_work=(3, 0.5))
+    assert priced.settings.max_steps == restored.steps + 3
+    assert abs(priced.settings.max_cost - (restored.cost + 0.5)) < 1e-9
+    unlimited = load_session(golden, model=ScriptedModel([]), append=False, root=tmp_path, new_work=(4, None))
+    assert unlimited.settings.max_steps == restored.steps + 4 and unlimited.settings.max_cost is None
+    plain = load_session(golden, model=ScriptedModel([]), append=False, root=tmp_path)
+    assert plain.settings.max_steps != restored.steps + 3  # without new_work the settings' own limits stand

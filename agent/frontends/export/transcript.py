@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.events import (
-    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, ModelUsage, Notice, Outcome, PlanUpdated,
+    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, Notice, Outcome, PlanUpdated,
     SessionFinished, ShellRan, ToolCallFinished, ToolCallStarted, UserMessage,
 )
+from agent.core.state import SessionState
 from agent.log.writer import LoadedLog
 from agent.log.redact import Redactor
 
@@ -79,25 +80,15 @@ def _event_block(event: Event, started: dict[str, ToolCallStarted]) -> Block | N
     return None
 
 
-def _read(call: AssistantMessage | ModelUsage) -> int:
-    """Cache-read tokens of one model call (older logs have only `cached_tokens`)."""
-    return call.cache_read_tokens or getattr(call, "cached_tokens", 0)
-
-
-def _totals(events: list[Event], final: SessionFinished | None) -> list[tuple[str, str]]:
-    """Status, steps, tokens, cost and files for the result section."""
-    msgs = [e for e in events if isinstance(e, AssistantMessage)]
-    calls: list[AssistantMessage | ModelUsage] = [e for e in events if isinstance(e, (AssistantMessage, ModelUsage))]
-    costs = [m.cost for m in calls]  # summariser calls (ModelUsage) cost money too
-    cost = None if not msgs or any(c is None for c in costs) else sum(c for c in costs if c is not None)
-    files = list(dict.fromkeys(e.path for e in events if isinstance(e, FileEdited)))
+def _totals(state: SessionState, final: SessionFinished | None) -> list[tuple[str, str]]:
+    """Status, steps, tokens, cost and files for the result section, from the session's folded state."""
+    t = state.totals
     return [
         ("status", (final.status + (f" ({final.limit})" if final.limit else "")) if final else "running or cut off"),
-        ("steps", str(len(msgs))),
-        ("tokens", f"in {sum(m.input_tokens for m in calls)} (cached {sum(_read(m) for m in calls)}) "
-                   f"out {sum(m.output_tokens for m in calls)}"),
-        ("cost", _fmt_cost(cost)),
-        ("files changed", ", ".join(files) or "none"),
+        ("steps", str(t.steps)),
+        ("tokens", f"in {t.input_tokens} (cached {t.cache_read_tokens}) out {t.output_tokens}"),
+        ("cost", _fmt_cost(t.cost if t.steps else None)),
+        ("files changed", ", ".join(t.files) or "none"),
         ("verified", "yes" if final and final.verified else "no"),
     ]
 
@@ -123,7 +114,7 @@ def build_transcript(loaded: LoadedLog) -> Transcript:
             ("model", str(h.get("model", ""))), ("repository", str(h.get("root", ""))),
             ("git HEAD", str(h.get("git_head") or "none"))]
     return Transcript(title=f"pith session {h.get('session_id', '')}", meta=meta, task=str(h.get("task") or ""),
-                      plan=plan, blocks=blocks, result=_totals(loaded.events, final),
+                      plan=plan, blocks=blocks, result=_totals(SessionState().fold(loaded.events), final),
                       summary=final.summary if final else "")
 
 

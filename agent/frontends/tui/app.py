@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from agent.core.events import (
-    ApprovalRequested, Event, Interrupt, ModelSwitched, ResolveApproval, SessionFinished, Shutdown, SubmitTurn,
+    ApprovalRequested, CheckpointsListed, CommitDrafted, Event, Interrupt, ModelSwitched, ResolveApproval, SessionFinished, Shutdown, SubmitTurn,
     TurnEnded,
 )
 from agent.frontends.tui import habits
@@ -100,7 +100,7 @@ class PithApp(App[None]):
     def on_mount(self) -> None:
         """Wire the view, then build the session after the first paint."""
         self.view = EventView(self.query_one(Conversation), self.query_one(SidePanel), self.query_one(StatusBar),
-                              frozen=self.frozen, ask=self.ask_approval)
+                              frozen=self.frozen, ask=self.ask_approval, dialog=self.open_answer)
         self.query_one(StatusBar).set(model=self.launch.settings.model if not self.frozen else "", state="starting…")
         composer = self.query_one(Composer)
         composer.cursor_blink = not self.frozen  # snapshots must not depend on the blink phase
@@ -228,6 +228,12 @@ class PithApp(App[None]):
             self.submit_op(op or ResolveApproval(request_id=request.request_id, decision="deny", reason="dialog closed"))
 
         self.push_screen(ApprovalScreen(request), done)
+
+    def open_answer(self, answer: CheckpointsListed | CommitDrafted) -> None:
+        """An answer that asks for a dialog (the checkpoint picker, the commit editor)."""
+        from agent.frontends.tui.git_commands import open_answer
+
+        open_answer(self, answer)
 
     def action_interrupt(self) -> None:
         """Ctrl+C: interrupt the running turn; a second Ctrl+C within 2 s quits."""

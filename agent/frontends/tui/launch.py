@@ -38,14 +38,11 @@ class Launch:
 
     def new_session(self, task: str = "") -> Session:
         """A fresh session (slow the first time: imports the model backend)."""
-        from agent.core.events import Notice
         from agent.compose import build_session
 
         session = build_session(self.settings, self.root, self.head, self.session_dir, task, model=self.model(),
-                                factory=self.factory)
-        for text in self.notices:
-            session.emit(Notice(text=text, level="warning"))
-        self.notices = []
+                                factory=self.factory, notices=self.notices)
+        self.notices = []  # shown once: the first session's log and view have them
         self.warm_up()
         return session
 

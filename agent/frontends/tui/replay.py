@@ -99,6 +99,7 @@ class ReplayApp(App[int]):
             event = self.events[index]
             if conversation.muted and event.type in BLOCKS_ONLY:
                 conversation.hidden += 1  # building widgets nobody will see is what made long jumps slow
+                self.view.skip(event)
                 continue
             try:
                 self.view.handle(event)

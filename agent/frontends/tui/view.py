@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from agent.settings.config import Settings
+from agent.core.state import SessionState
 from agent.core.events import (
-    ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CommandOutput, ContextCompacted,
-    ContextEvicted, DiffShown, ErrorOccurred, Event, FileEdited, ModelSwitched, ModelUsage, Notice, NoteAdded, Outcome,
+    ApprovalRequested, ApprovalResolved, AssistantDelta, AssistantMessage, CheckpointsListed, CommandOutput,
+    CommitDrafted, CommitMade, ContextCompacted,
+    ContextEvicted, DiffShown, ErrorOccurred, Event, FileEdited, ModelSwitched, Notice, NoteAdded, Outcome,
     PlanUpdated, ReminderAdded, SessionFinished, SessionStarted, ShellRan, ShellStarted, ToolCallFinished,
     ToolCallStarted, TurnEnded, TurnStarted, TurnStatus, UserMessage,
 )
@@ -32,36 +34,26 @@ def planned_budget(model: str, settings: Settings | None) -> int | None:
         return None
 
 
-class CostSum:
-    """The session's total cost folded from its model calls (unknown once any is unknown)."""
-
-    def __init__(self) -> None:
-        self.total: float | None = 0.0
-
-    def add(self, cost: float | None) -> float | None:
-        """Add one model call's cost; returns the running total."""
-        self.total = None if self.total is None or cost is None else self.total + cost
-        return self.total
-
-
 class EventView:
-    """Renders every event; `live` is false while drawing a resumed session's past."""
+    """Renders every event; `live` is false while drawing a resumed session's past. `state` is the session's state
+    folded from the events shown, with the core's reducer: the status bar's figures come from it."""
 
     def __init__(self, conversation: Conversation, side: SidePanel, status: StatusBar, frozen: bool = False,
-                 ask: Callable[[ApprovalRequested], None] | None = None) -> None:
+                 ask: Callable[[ApprovalRequested], None] | None = None,
+                 dialog: Callable[[CheckpointsListed | CommitDrafted], None] | None = None) -> None:
         self.conversation = conversation
         self.side = side
         self.status = status
         self.frozen = frozen
         self.ask = ask
+        self.dialog = dialog  # opens the picker or editor an answer (CheckpointsListed, CommitDrafted) asks for
         self.settings: Settings | None = None  # the session's settings, once one is attached (for the budget)
         self.budget: int | None = None  # computed when a session is attached or switches model (not per reply)
-        self.replies = 0  # model replies seen in this session
+        self.state = SessionState()  # the fold of this session's events (the core's reducer)
         self.current: AssistantBlock | None = None
         self.tools: dict[str, ToolBlock] = {}
         self.summaries: dict[str, str] = {}  # call id -> the `summary` argument of calls still running
         self.started: dict[str, float] = {}
-        self.cost = CostSum()
         self.past_texts: list[str] = []  # what the user typed in a resumed session, for the Up-arrow history
         self._last_notice = ""
         self._compacted = False
@@ -71,11 +63,11 @@ class EventView:
             SessionStarted: self._on_session_started, UserMessage: self._on_user_message,
             ReminderAdded: self._on_reminder_added, TurnStarted: self._on_turn_started,
             AssistantDelta: self._on_assistant_delta, AssistantMessage: self._on_assistant_message,
-            ModelUsage: self._on_model_usage,
             ToolCallStarted: self._on_tool_call_started, CommandOutput: self._on_command_output,
             ToolCallFinished: self._on_tool_call_finished, ShellStarted: self._on_shell_started,
             ShellRan: self._on_shell_ran, FileEdited: self._on_file_edited, DiffShown: self._on_diff_shown,
-            ModelSwitched: self._on_model_switched,
+            ModelSwitched: self._on_model_switched, CheckpointsListed: self._on_checkpoints_listed,
+            CommitDrafted: self._on_commit_drafted, CommitMade: self._on_commit_made,
             ApprovalRequested: self._on_approval_requested, ApprovalResolved: self._on_approval_resolved,
             PlanUpdated: self._on_plan_updated, NoteAdded: self._on_note_added,
             ContextEvicted: self._on_context_evicted, ContextCompacted: self._on_context_compacted,
@@ -97,13 +89,13 @@ class EventView:
         self.settings = settings
         self.budget = planned_budget(model, settings)
         self.status.set(state="idle", budget=self.budget)
-        if resumed and self.replies:
-            self.status.set_cost(self.cost.total)
+        if resumed and self.state.totals.steps:
+            self.status.set_cost(self.state.totals.cost)
 
     def reset(self) -> None:
         """Forget the last session's figures: another session's events follow."""
         self.settings, self.budget = None, None
-        self.cost, self.replies = CostSum(), 0
+        self.state = SessionState()
 
     def use_model(self, model: str) -> None:
         """The session talks to `model` now: its name and budget in the status bar."""
@@ -117,10 +109,15 @@ class EventView:
         """Render one event."""
         if not isinstance(event, Notice):
             self._last_notice = ""  # only back-to-back repeats are dropped
+        self.state.apply(event)
         handler = self._handlers.get(type(event))
         if handler is not None:
             handler(self.redactor.event(event))
         self.side.chart.record(event, self.budget)
+
+    def skip(self, event: Event) -> None:
+        """Fold an event without drawing it (a replay jump builds no widgets for what scrolls out of view)."""
+        self.state.apply(event)
 
     def flush(self) -> None:
         """Render streamed text and command output queued since the last flush."""
@@ -171,15 +168,11 @@ class EventView:
             self.conversation.add(block)
             block.finish(e.content)
         self.current = None
-        self.replies += 1
-        self.status.set(context_tokens=e.context_tokens, budget=self.budget,
-                        model=e.model or self.status.model, cache_read=self.status.cache_read + e.cache_read_tokens,
-                        cache_write=self.status.cache_write + e.cache_write_tokens)
-        self.status.set_cost(self.cost.add(e.cost))
-
-    def _on_model_usage(self, e: ModelUsage) -> None:
-        """A summariser call: its cost counts (shown with the next reply)."""
-        self.cost.add(e.cost)
+        totals = self.state.totals
+        self.status.set(context_tokens=self.state.context.last_tokens, budget=self.budget,
+                        model=self.state.model or self.status.model, cache_read=totals.cache_read_tokens,
+                        cache_write=totals.cache_write_tokens)
+        self.status.set_cost(totals.cost)
 
     def _on_tool_call_started(self, e: ToolCallStarted) -> None:
         self.current = None
@@ -234,6 +227,22 @@ class EventView:
         self.use_model(e.model)
         self.notice(f"model switched to {e.model}", "dim")
 
+    def _on_checkpoints_listed(self, e: CheckpointsListed) -> None:
+        if not e.rows:
+            self.notice("/rewind: this session has no checkpoints (pith takes one before its first change of each "
+                        "turn)", "warning")
+        elif self.live and self.dialog is not None:
+            self.dialog(e)
+
+    def _on_commit_drafted(self, e: CommitDrafted) -> None:
+        if not e.files:
+            self.notice("/commit: nothing to commit: the session changed no files (or they were undone)", "warning")
+        elif self.live and self.dialog is not None:
+            self.dialog(e)
+
+    def _on_commit_made(self, e: CommitMade) -> None:
+        self.notice(e.text, "info" if e.sha else "warning")
+
     def _on_approval_requested(self, e: ApprovalRequested) -> None:
         if not self.live:
             return
@@ -252,19 +261,19 @@ class EventView:
             self.notice("✓ allowed for the rest of this session", "dim")
 
     def _on_plan_updated(self, e: PlanUpdated) -> None:
-        self.side.set_plan(e.steps)
+        self.side.set_plan(self.state.pad.steps)
 
     def _on_note_added(self, e: NoteAdded) -> None:
         self.side.add_fact(e.fact)
 
     def _on_context_evicted(self, e: ContextEvicted) -> None:
-        self.status.set(evictions=self.status.evictions + 1, context_tokens=e.tokens_after)
+        self.status.set(evictions=self.state.context.evictions, context_tokens=e.tokens_after)
         self.notice(f"✂ evicted {len(e.call_ids)} old tool outputs "
                     f"({short_tokens(e.tokens_before)} → {short_tokens(e.tokens_after)} tokens)", "mark")
 
     def _on_context_compacted(self, e: ContextCompacted) -> None:
         self._compacted = True
-        self.status.set(compactions=self.status.compactions + 1, context_tokens=e.tokens_after)
+        self.status.set(compactions=self.state.context.compactions, context_tokens=e.tokens_after)
         self.side.set_compaction(e.summary, e.dropped, e.tokens_before, e.tokens_after, e.focus)
         self.notice(f"⇊ compacted {e.dropped} messages ({short_tokens(e.tokens_before)} → "
                     f"{short_tokens(e.tokens_after)} tokens); the summary is in the side panel", "mark")
@@ -283,11 +292,12 @@ class EventView:
 
     def _on_turn_ended(self, e: TurnEnded) -> None:
         self.current = None
+        status = self.state.last_status
         if self.live:
-            self.status.set(state="idle" if e.status in QUIET_END else e.status.replace("_", " "))
-        if e.status not in QUIET_END:
-            self.notice(f"turn ended: {e.status.replace('_', ' ')}", "warning")
-        self.side.set_outcome(e.status)
+            self.status.set(state="idle" if status in QUIET_END else status.replace("_", " "))
+        if status not in QUIET_END:
+            self.notice(f"turn ended: {status.replace('_', ' ')}", "warning")
+        self.side.set_outcome(status)
 
     def _on_session_finished(self, e: SessionFinished) -> None:
         self.status.set(state="session ended")

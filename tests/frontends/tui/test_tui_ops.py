@@ -103,3 +103,61 @@ def test_the_next_session_keeps_the_switched_model() -> None:
     assert launch.settings is built and not launch.offered
     launch.model_switched("anthropic/claude-sonnet-4-5")  # built by the core's factory (a resumed session)
     assert launch.settings.model == "anthropic/claude-sonnet-4-5" and launch.settings.context_budget == 9000
+
+
+async def test_rewind_submits_list_checkpoints_and_picks_from_the_answer() -> None:
+    from agent.core.events import CheckpointRow, CheckpointsListed, ListCheckpoints, Rewind
+    from agent.frontends.tui.screens.rewind import RewindScreen
+
+    app, recorder = app_with_recorder()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_command(pilot, "/rewind")
+        await wait_until(pilot, lambda: recorder.ops == [ListCheckpoints()])
+        assert not isinstance(app.screen, RewindScreen)  # the list is the session's answer
+        app.on_session_event(CheckpointsListed(rows=[]))
+        await pilot.pause()
+        assert "this session has no checkpoints" in notices(app) and not isinstance(app.screen, RewindScreen)
+        rows = [CheckpointRow(sha="b" * 40, label="turn 2", when=0.0, files=["notes.txt"]),
+                CheckpointRow(sha="a" * 40, label="turn 1", when=0.0, files=["shop/cart.py"])]
+        app.on_session_event(CheckpointsListed(rows=rows))
+        await wait_until(pilot, lambda: isinstance(app.screen, RewindScreen))
+        await pilot.pause()
+        assert "notes.txt" in str(app.screen.query_one("#rewind-list").get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: recorder.ops[-1] == Rewind("b" * 40))
+        assert "rewinding to checkpoint bbbbbbbb" in notices(app)
+
+
+async def test_commit_submits_draft_commit_then_commit_with_the_edited_message() -> None:
+    from agent.core.events import Commit, CommitDrafted, CommitMade, DraftCommit
+    from agent.frontends.tui.screens.commit import CommitScreen
+
+    app, recorder = app_with_recorder()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_command(pilot, "/commit")
+        await wait_until(pilot, lambda: recorder.ops == [DraftCommit()])
+        app.on_session_event(CommitDrafted(message="", files=[]))
+        await pilot.pause()
+        assert "nothing to commit" in notices(app) and not isinstance(app.screen, CommitScreen)
+        app.on_session_event(CommitDrafted(message="Fix the cart\n\nFiles:\n- shop/cart.py\n", files=["shop/cart.py"]))
+        await wait_until(pilot, lambda: isinstance(app.screen, CommitScreen))
+        await pilot.pause()
+        editor = app.screen.query_one("#commit-message")
+        assert editor.text.startswith("Fix the cart")
+        editor.load_text("Note the cart\n\nA comment.")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: recorder.ops[-1] == Commit("Note the cart\n\nA comment."))
+        app.on_session_event(CommitMade(sha="c" * 40, message="Note the cart", text="committed cccccccc: Note the cart"))
+        app.on_session_event(CommitMade(sha="", message="x", text="commit: not made: nothing staged"))
+        await pilot.pause()
+        assert "committed cccccccc: Note the cart" in notices(app) and "commit: not made: nothing staged" in notices(app)
+
+
+async def test_commit_and_rewind_wait_for_the_running_turn() -> None:
+    app, recorder = app_with_recorder()
+    async with app.run_test(size=SIZE) as pilot:
+        app.busy = True
+        await type_command(pilot, "/commit")
+        await type_command(pilot, "/rewind")
+        await wait_until(pilot, lambda: "before /rewind" in notices(app))
+        assert recorder.ops == [] and "before /commit" in notices(app)
