@@ -13,7 +13,8 @@ from agent.backends.base import Model
 from agent.core.checkpoints import SessionCheckpoints
 from agent.settings.config import Settings
 from agent.context.manager import ContextManager
-from agent.core.events import Event, ResolveApproval
+from agent.core.events import Event
+from agent.core.ops import ResolveApproval
 from agent.context.scratchpad import Scratchpad
 from agent.core.state import SessionState, Totals
 from tools.base import ApprovalKind, Tool, ToolContext

@@ -15,10 +15,12 @@ from agent.context.compaction import compact_now
 from agent.settings.config import Settings
 from agent.context.manager import ContextManager
 from agent.core.events import (
-    ApprovalRequested, ApprovalResolved, CheckpointsListed, Commit, CommitDrafted, CommitMade, Compact, DiffShown,
-    DraftCommit, Event, IndexProgress, Interrupt, ListCheckpoints, ModelSwitched, Notice, Op, ResolveApproval, Rewind,
-    RunShell, SessionFinished, SessionStarted, ShowDiff, Shutdown, SubmitTurn, SwitchModel, TurnEnded, TurnStatus,
-    Undo,
+    ApprovalRequested, ApprovalResolved, CheckpointsListed, CommitDrafted, CommitMade, DiffShown, Event,
+    IndexProgress, ModelSwitched, Notice, SessionFinished, SessionStarted, TurnEnded, TurnStatus,
+)
+from agent.core.ops import (
+    Commit, Compact, DraftCommit, Interrupt, ListCheckpoints, Op, ResolveApproval, Rewind, RunShell, ShowDiff,
+    Shutdown, SubmitTurn, SwitchModel, Undo,
 )
 from agent.core.host import ModelFactory, ShellJobs
 from agent.log.writer import SessionLog

@@ -7,7 +7,8 @@ import signal
 import sys
 from typing import TextIO
 
-from agent.core.events import Event, Interrupt, SessionFinished, Shutdown, SubmitTurn, TurnStatus
+from agent.core.events import Event, SessionFinished, TurnStatus
+from agent.core.ops import Interrupt, Shutdown, SubmitTurn
 from agent.frontends.render import TextRenderer
 from agent.log.redact import Redactor
 from agent.core.session import Session

@@ -15,9 +15,9 @@ from typing import Any, TextIO
 from agent.core.approval import Decision, Policy
 from agent.batch import worktree
 from agent.core.events import (
-    ApprovalRequested, ApprovalResolved, AssistantMessage, Event, Interrupt, ResolveApproval, Shutdown, SubmitTurn,
-    ToolCallFinished, UserMessage,
+    ApprovalRequested, ApprovalResolved, AssistantMessage, Event, ToolCallFinished, UserMessage,
 )
+from agent.core.ops import Interrupt, ResolveApproval, Shutdown, SubmitTurn
 from agent.log.writer import LoadedLog
 from tools.base import Approval
 

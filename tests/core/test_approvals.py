@@ -7,7 +7,8 @@ from pathlib import Path
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import ApprovalRequested, ResolveApproval, SessionFinished, Shutdown, SubmitTurn
+from agent.core.events import ApprovalRequested, SessionFinished
+from agent.core.ops import ResolveApproval, Shutdown, SubmitTurn
 from agent.compose import build_session
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import RunShell, SessionFinished, ShellRan, Shutdown, SubmitTurn, UserMessage
+from agent.core.events import SessionFinished, ShellRan, UserMessage
+from agent.core.ops import RunShell, Shutdown, SubmitTurn
 from agent.core.file_finder import list_files, rank, score
 from agent.frontends.headless import run_headless
 from agent.log.writer import read_log

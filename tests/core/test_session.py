@@ -10,7 +10,8 @@ import pytest
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import AssistantMessage, Interrupt, SessionFinished, Shutdown, SubmitTurn
+from agent.core.events import AssistantMessage, SessionFinished
+from agent.core.ops import Interrupt, Shutdown, SubmitTurn
 from agent.frontends.headless import exit_code, run_headless
 from agent.log.writer import LogError, read_log
 from agent.compose import build_session

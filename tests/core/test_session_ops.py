@@ -8,9 +8,8 @@ from typing import Any
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import (
-    DiffShown, Event, ModelSwitched, Notice, ShowDiff, Shutdown, SubmitTurn, SwitchModel, TurnEnded,
-)
+from agent.core.events import DiffShown, Event, ModelSwitched, Notice, TurnEnded
+from agent.core.ops import ShowDiff, Shutdown, SubmitTurn, SwitchModel
 from agent.log.writer import read_log
 from agent.log.resume import load_session
 from agent.compose import build_session
@@ -82,7 +81,8 @@ async def test_show_diff_answers_with_a_live_only_event(demo_repo: Path, session
 async def test_checkpoints_and_commit_are_ops_answered_by_live_only_events(demo_repo: Path, session_dir: Path) -> None:
     import subprocess
 
-    from agent.core.events import CheckpointsListed, Commit, CommitDrafted, CommitMade, DraftCommit, ListCheckpoints
+    from agent.core.events import CheckpointsListed, CommitDrafted, CommitMade
+    from agent.core.ops import Commit, DraftCommit, ListCheckpoints
 
     for key, value in (("user.name", "Grace Hopper"), ("user.email", "grace@example.com")):
         subprocess.run(["git", "config", key, value], cwd=demo_repo, check=True)

@@ -13,7 +13,8 @@ import pytest
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import Interrupt, Shutdown, SubmitTurn, ToolCallFinished, TurnStatus
+from agent.core.events import ToolCallFinished, TurnStatus
+from agent.core.ops import Interrupt, Shutdown, SubmitTurn
 from agent.frontends.headless import run_headless
 from agent.log.writer import read_log
 from agent.log.resume import load_session

@@ -168,7 +168,7 @@ def session_for(repo: Path, calls: list[str], **settings: object):
 
 async def collect(session, task: str = "t") -> list:
     """Run one turn and return every event."""
-    from agent.core.events import SubmitTurn, Shutdown
+    from agent.core.ops import SubmitTurn, Shutdown
 
     events = []
 

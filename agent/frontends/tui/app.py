@@ -13,9 +13,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
 
 from agent.core.events import (
-    ApprovalRequested, CheckpointsListed, CommitDrafted, Event, Interrupt, ModelSwitched, ResolveApproval, SessionFinished, Shutdown, SubmitTurn,
-    TurnEnded,
+    ApprovalRequested, CheckpointsListed, CommitDrafted, Event, ModelSwitched, SessionFinished, TurnEnded,
 )
+from agent.core.ops import Interrupt, ResolveApproval, Shutdown, SubmitTurn
 from agent.frontends.tui import habits
 from agent.frontends.tui.boot import in_daemon_thread
 from agent.frontends.tui.launch import Launch

@@ -5,7 +5,7 @@ import asyncio
 from pathlib import Path
 
 from agent.frontends.tui.custom_commands import CustomCommand, load_commands, user_commands_dir
-from agent.core.events import Compact, ShowDiff, SwitchModel, Undo
+from agent.core.ops import Compact, ShowDiff, SwitchModel, Undo
 from agent.frontends.tui.git_commands import cmd_commit, cmd_rewind
 from agent.frontends.tui.host import Command, Host
 from agent.frontends.tui.screens.context import cmd_context

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.core.events import CheckpointsListed, Commit, CommitDrafted, DraftCommit, ListCheckpoints, Rewind
+from agent.core.events import CheckpointsListed, CommitDrafted
+from agent.core.ops import Commit, DraftCommit, ListCheckpoints, Rewind
 
 if TYPE_CHECKING:
     from agent.frontends.tui.host import Host

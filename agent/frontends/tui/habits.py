@@ -5,7 +5,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.core.events import ApprovalRequested, Event, Notice, RunShell, ShellRan, TurnEnded, UserMessage
+from agent.core.events import ApprovalRequested, Event, Notice, ShellRan, TurnEnded, UserMessage
+from agent.core.ops import RunShell
 from agent.frontends.tui.history_store import HistoryStore, history_file
 
 if TYPE_CHECKING:

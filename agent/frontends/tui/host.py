@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.widget import Widget
 
-    from agent.core.events import Op
+    from agent.core.ops import Op
     from agent.frontends.tui.launch import Launch
     from agent.frontends.tui.view import EventView
     from agent.frontends.tui.history_store import HistoryStore

@@ -6,7 +6,8 @@ from typing import Any
 
 from textual.widgets import Button, Input
 
-from agent.core.events import ApprovalRequested, ResolveApproval
+from agent.core.events import ApprovalRequested
+from agent.core.ops import ResolveApproval
 from agent.frontends.tui.screens.approval import ApprovalScreen
 from tests.conftest import make_repo
 from tests.frontends.tui.test_tui import PithApp, call, make_launch, turn, wait_until

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from agent.core.events import Compact, ContextCompacted
+from agent.core.events import ContextCompacted
+from agent.core.ops import Compact
 from agent.frontends.tui.app import PithApp
 from agent.frontends.tui.widgets.blocks import AssistantBlock, DiffBlock, UserBlock
 from agent.frontends.tui.widgets.panels import SidePanel, StatusBar

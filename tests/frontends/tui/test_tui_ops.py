@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.settings.config import Settings
-from agent.core.events import (
-    DiffShown, ModelSwitched, Op, Outcome, ShowDiff, SwitchModel, ToolCallFinished, ToolCallStarted,
-)
+from agent.core.events import DiffShown, ModelSwitched, Outcome, ToolCallFinished, ToolCallStarted
+from agent.core.ops import Op, ShowDiff, SwitchModel
 from agent.frontends.render import TextRenderer
 from agent.frontends.tui.app import PithApp
 from agent.frontends.tui.launch import Launch
@@ -106,7 +105,8 @@ def test_the_next_session_keeps_the_switched_model() -> None:
 
 
 async def test_rewind_submits_list_checkpoints_and_picks_from_the_answer() -> None:
-    from agent.core.events import CheckpointRow, CheckpointsListed, ListCheckpoints, Rewind
+    from agent.core.events import CheckpointRow, CheckpointsListed
+    from agent.core.ops import ListCheckpoints, Rewind
     from agent.frontends.tui.screens.rewind import RewindScreen
 
     app, recorder = app_with_recorder()
@@ -129,7 +129,8 @@ async def test_rewind_submits_list_checkpoints_and_picks_from_the_answer() -> No
 
 
 async def test_commit_submits_draft_commit_then_commit_with_the_edited_message() -> None:
-    from agent.core.events import Commit, CommitDrafted, CommitMade, DraftCommit
+    from agent.core.events import CommitDrafted, CommitMade
+    from agent.core.ops import Commit, DraftCommit
     from agent.frontends.tui.screens.commit import CommitScreen
 
     app, recorder = app_with_recorder()

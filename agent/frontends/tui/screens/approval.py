@@ -9,7 +9,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from agent.core.events import ApprovalRequested, ResolveApproval
+from agent.core.events import ApprovalRequested
+from agent.core.ops import ResolveApproval
 
 
 class ApprovalScreen(ModalScreen[ResolveApproval]):
