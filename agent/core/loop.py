@@ -1,6 +1,6 @@
 """The turn loop: ask the model, run its tool calls (read-only ones concurrently), until the task ends or a limit.
 
-The loop never writes the session's state: it emits events and the session folds them (agent/state.py)."""
+The loop never writes the session's state: it emits events and the session folds them (agent/core/state.py)."""
 from __future__ import annotations
 
 import asyncio

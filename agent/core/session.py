@@ -1,5 +1,5 @@
 """The Session: front ends submit ops and consume events; the log records every durable event; the state is the
-fold of the events (agent/state.py)."""
+fold of the events (agent/core/state.py)."""
 from __future__ import annotations
 
 import asyncio
