@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import traceback
@@ -79,7 +80,16 @@ def jsonl(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def pith_in_process(args: list[str], cwd: Path, session_dir: Path, stdin: str | None = None,
+class PithTimeout(BaseException):  # not an Exception: pith's own handlers must not swallow it
+    """pith_in_process ran past its timeout."""
+
+
+def _timed_out(signum: int, frame: object) -> None:
+    """SIGALRM during pith_in_process."""
+    raise PithTimeout("pith did not finish in time")
+
+
+def pith_in_process(args: list[str], cwd: Path, session_dir: Path, stdin: str | None = None, timeout: float = 120,
                     **env: str) -> subprocess.CompletedProcess[str]:
     """Run the `pith` console entry inside this process: same argv, cwd, environment, stdio and exit code as
     run_pith, without a new interpreter importing litellm again (~5 s each). For tests about what a command does;
@@ -88,6 +98,8 @@ def pith_in_process(args: list[str], cwd: Path, session_dir: Path, stdin: str | 
     saved = (dict(os.environ), os.getcwd(), sys.argv, sys.stdin, sys.stdout, sys.stderr)
     out, err = io.StringIO(), io.StringIO()
     code = 0
+    previous = signal.signal(signal.SIGALRM, _timed_out)  # run_pith's timeout: a hang fails the test, not the run
+    signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         environ = pith_env(session_dir, **env)
         os.environ.clear()
@@ -99,10 +111,14 @@ def pith_in_process(args: list[str], cwd: Path, session_dir: Path, stdin: str | 
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if isinstance(exc.code, str):
             print(exc.code, file=err)
+    except PithTimeout:
+        raise
     except BaseException:  # what the interpreter would print before exiting 1
         traceback.print_exc(file=err)
         code = 1
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
         environ, cwd_before, sys.argv, sys.stdin, sys.stdout, sys.stderr = saved
         os.environ.clear()
         os.environ.update(environ)

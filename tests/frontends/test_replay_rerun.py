@@ -46,7 +46,8 @@ def test_rerun_matches(recorded: tuple[Path, Path], tmp_path: Path, session_dir:
     assert "git clean deletes untracked files" in text  # the recorded session denied it
     git(repo, "checkout", "--", "calc.py")  # undo the recorded fix: the re-run must not touch this checkout
     (repo / "untracked.txt").write_text("must survive\n")
-    proc = pith_in_process(["replay", "--rerun", log.stem], repo, session_dir)  # runs in the current repository
+    # `replay --rerun` stays a real process: in the test process one re-run once waited forever on its asyncio loop
+    proc = run_pith(["replay", "--rerun", log.stem], repo, session_dir)  # runs in the current repository
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "all 7 tool results match (7 compared)" in proc.stdout
     assert (repo / "calc.py").read_text() == FILES["calc.py"]  # the user's checkout is untouched
@@ -66,7 +67,7 @@ def test_rerun_reports_divergence_after_the_repo_changed(recorded: tuple[Path, P
     header["git_head"] = git(repo, "rev-parse", "HEAD").strip()
     changed = tmp_path / "changed.jsonl"
     changed.write_text("\n".join([json.dumps(header)] + lines[1:]) + "\n")
-    proc = pith_in_process(["replay", "--rerun", str(changed), "--repo", str(repo)], tmp_path, session_dir)
+    proc = run_pith(["replay", "--rerun", str(changed), "--repo", str(repo)], tmp_path, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
     assert "first divergence at step 1, tool read_lines, call c2" in out
@@ -147,12 +148,12 @@ def test_crafted_log_runs_under_todays_policy_and_sandbox(tmp_path: Path, sessio
     (canary / "keep.txt").write_text("keep\n")
     outside.mkdir()
     destructive = crafted_log(repo, tmp_path, f"rm -rf {canary}")
-    proc = pith_in_process(["replay", "--rerun", str(destructive)], repo, session_dir)
+    proc = run_pith(["replay", "--rerun", str(destructive)], repo, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "never reuses an approval recorded in the log" in proc.stdout
     assert (canary / "keep.txt").read_text() == "keep\n"  # the recorded "allow" of a destructive command is void
     planted = crafted_log(repo, tmp_path, f"touch {outside}/planted.txt")
-    proc = pith_in_process(["replay", "--rerun", str(planted)], repo, session_dir)
+    proc = run_pith(["replay", "--rerun", str(planted)], repo, session_dir)
     assert proc.returncode == 1, proc.stdout + proc.stderr  # it ran, confined: its result differs from the log's
     assert list(outside.iterdir()) == []  # today's sandbox keeps the re-run in its worktree
     assert len(worktrees(repo)) == 1
