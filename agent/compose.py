@@ -9,13 +9,15 @@ from typing import Any
 from agent import __version__
 from agent.backends.base import Model, ModelError
 from agent.settings.config import Settings
-from agent.context.manager import ContextManager, budget_problem, project_instructions
+from agent.context.instructions import project_instructions
+from agent.context.manager import ContextManager, budget_problem
+from agent.core.approval import Policy
 from agent.core.events import Notice
 from agent.core.host import ModelFactory
 from agent.log.writer import SessionLog, new_session_id
 from agent.core.registry import default_tools
 from agent.core.session import Session
-from agent.settings.load import find_root, missing_key, with_model  # noqa: F401  (find_root: callers import it here)
+from agent.settings.load import missing_key, with_model
 from prompts import load
 
 
@@ -141,7 +143,7 @@ def model_factory(settings: Settings) -> ModelFactory:
 def build_session(
     settings: Settings, root: Path, head: str | None, session_dir: Path | None, task: str,
     model: Model | None = None, session_id: str | None = None,
-    factory: ModelFactory | None = None, notices: list[str] | None = None,
+    factory: ModelFactory | None = None, notices: list[str] | None = None, policy: Policy | None = None,
 ) -> Session:
     """A ready Session; the log is created when `session_dir` is given; `factory` builds models for other names
     (default: `model_factory(settings)`); `notices` (from resolving the settings) open its event stream as warnings."""
@@ -155,7 +157,7 @@ def build_session(
         raise UsageError(f"context_budget {problem}")
     log = SessionLog.create(session_dir, sid, session_header(settings, root, head, task)) if session_dir else None
     session = Session(session_id=sid, settings=settings, model=model, root=root, tools=tools, context=context,
-                      log=log, model_factory=factory or model_factory(settings))
+                      log=log, policy=policy, model_factory=factory or model_factory(settings))
     for hook in ("on_retry", "on_notice"):
         if hasattr(model, hook) and getattr(model, hook) is None:
             setattr(model, hook, lambda text: session.emit(Notice(text=text, level="warning")))

@@ -126,7 +126,7 @@ class Tool:
     Params: ClassVar[type[Args]] = Args
     read_only: ClassVar[bool] = True  # changes nothing: runs unasked, unchecked, alongside its read-only neighbours
     session_only: ClassVar[bool] = False  # changes only the agent's own session (scratchpad, context, its end),
-    # never the files: runs unasked and without a checkpoint, but alone and in order
+    # never the files: runs unasked and without a checkpoint; alone and in order unless also read_only (plan, note)
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI function schema for this tool, compacted: it is sent with every request."""

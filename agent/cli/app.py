@@ -108,7 +108,7 @@ def check_limits(max_steps: int, max_cost: Optional[float], timeout: Optional[fl
         fail(f"--timeout must be more than 0 seconds (got {timeout})")
     if context_budget is not None:
         from agent.context.manager import budget_problem, fixed_prefix_tokens
-        from agent.compose import find_root
+        from agent.settings.load import find_root
 
         problem = budget_problem(context_budget, fixed_prefix_tokens(find_root(Path.cwd())[0], Path.cwd()))
         if problem:

@@ -13,7 +13,7 @@ def _checkpoints(session: Optional[str]):  # type: ignore[no-untyped-def]
     """The Checkpoints of the chosen (or latest) session in the current repository."""
     import os
 
-    from agent.compose import find_root
+    from agent.settings.load import find_root
     from tools.checkpoint import Checkpoints, list_sessions_with_checkpoints
 
     root, head = find_root(Path(os.getcwd()))

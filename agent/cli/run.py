@@ -87,6 +87,10 @@ def run_tool(name: str, raw_args: str, force: bool = False, sandbox: str | None 
     if tool is None:
         print(f"pith: unknown tool {name!r}; tools: {', '.join(n for n, _, _ in DEFAULT_TOOLS)}", file=sys.stderr)
         return 2
+    if tool.session_only and not tool.read_only:
+        print(f"pith: `{name}` acts on a running session (it ends or compacts it): only the model calls it, "
+              "inside `pith run` or the TUI", file=sys.stderr)
+        return 2
     try:
         args = json.loads(raw_args)
         if not isinstance(args, dict):

@@ -14,14 +14,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from agent.context.manager import ContextManager, apply_event, call_index, stale_reads, turn_starts
+from agent.context.manager import ContextManager, call_index, stale_reads, turn_starts
 from agent.core.events import ContextCompacted, ContextEvicted, ModelUsage, Notice
 from agent.core.host import SessionHost
 from agent.core.state import ContextBook
 from agent.context.tokens import count_messages, count_text
 from prompts import load
 
-__all__ = ["apply_event", "attach", "compact_now", "maintain"]
+__all__ = ["attach", "compact_now", "maintain"]
 
 EVICT_AT = 0.75  # start an eviction batch above this share of the budget
 COMPACT_AT = 0.6  # compact when a batch could not bring the view below this share

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.context.instructions import project_instructions
 from agent.core.events import AssistantMessage, Event
-from agent.context.instructions import INSTRUCTION_FILES, MAX_INSTRUCTIONS, project_instructions  # noqa: F401 (re-exported)
 from agent.context.scratchpad import Scratchpad
-from agent.core.state import ContextBook, apply_context
+from agent.core.state import ContextBook
 from agent.context.tokens import count_messages, count_text
 
 SUMMARY_HEAD = "Summary of earlier work in this session (older turns were compacted; the log keeps them):\n"
@@ -193,11 +193,6 @@ class ContextManager:
             self.last_cached_tokens = event.cache_read_tokens or event.cached_tokens
             self.cached_tokens_total += self.last_cached_tokens
 
-
-
-def apply_event(context: ContextManager, event: Event) -> None:
-    """Fold one event into a stand-alone manager's book (a session's book is folded by its state's reducer)."""
-    apply_context(context.book, event)
 
 
 def mark_cache(messages: list[dict[str, Any]], stable: int) -> list[dict[str, Any]]:

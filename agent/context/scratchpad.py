@@ -22,6 +22,20 @@ class Fact:
     hash: str | None = None
 
 
+class FactNumbers:
+    """Hands out fact numbers when `note` runs: notes run concurrently with reads and the pad records a fact only
+    when the session folds its event, so counting the pad alone could number two facts alike."""
+
+    def __init__(self, pad: Scratchpad) -> None:
+        self.pad = pad
+        self.last = 0
+
+    def take(self) -> int:
+        """The next number, after every fact recorded or handed out."""
+        self.last = max(self.last, len(self.pad.facts)) + 1
+        return self.last
+
+
 @dataclass
 class Scratchpad:
     """Facts and plan steps; rendered verbatim in the volatile tail of every request."""
@@ -29,9 +43,10 @@ class Scratchpad:
     facts: list[Fact] = field(default_factory=list)
     steps: list[dict[str, str]] = field(default_factory=list)
 
-    def new_fact(self, root: Path, text: str, path: str | None, symbol: str | None, lines: str | None) -> Fact:
+    def new_fact(self, root: Path, text: str, path: str | None, symbol: str | None, lines: str | None,
+                 number: int | None = None) -> Fact:
         """The next fact (not yet recorded: the session's reducer adds it), with a hash of what it points at."""
-        fact = Fact(id=len(self.facts) + 1, text=text.strip(), path=path, symbol=symbol, lines=lines)
+        fact = Fact(id=number or len(self.facts) + 1, text=text.strip(), path=path, symbol=symbol, lines=lines)
         fact.hash = pointer_hash(root, fact)
         return fact
 

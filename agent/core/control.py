@@ -10,7 +10,7 @@ from pydantic.json_schema import SkipJsonSchema
 from agent.backends.base import ToolCall
 from agent.core.events import Outcome, ToolCallFinished
 from agent.core.host import SessionHost
-from agent.context.scratchpad import Scratchpad, plan_steps
+from agent.context.scratchpad import FactNumbers, Scratchpad, plan_steps
 from agent.core.toolcalls import TurnState, execute_call
 from tools.base import (
     Args, CompactRequested, FactNoted, Finished, PlanSet, Tool, ToolContext, ToolError, ToolResult,
@@ -40,7 +40,7 @@ class NoteTool(Tool):
         "Add a fact to the scratchpad; `at`: 'path:symbol:3-9'."
     )
     Params = NoteParams
-    read_only = False
+    read_only = True  # touches no file: runs alongside its read-only neighbours, as it always did
     session_only = True
 
     async def run(self, args: NoteParams, ctx: ToolContext) -> ToolResult:
@@ -49,7 +49,8 @@ class NoteTool(Tool):
         if not args.text.strip():
             raise ToolError("empty note")
         path, symbol, lines = split_pointer(args.at) if args.at else (args.path, args.symbol, args.lines)
-        fact = pad.new_fact(ctx.root, args.text, path, symbol, lines)
+        numbers: FactNumbers | None = ctx.extra.get("fact_numbers")
+        fact = pad.new_fact(ctx.root, args.text, path, symbol, lines, numbers.take() if numbers else None)
         return ToolResult(f"noted #{fact.id}", data={"fact": dict(fact.__dict__)}, outcome=FactNoted(dict(fact.__dict__)))
 
 
@@ -69,7 +70,7 @@ class PlanTool(Tool):
         "Set the plan: all steps with statuses."
     )
     Params = PlanParams
-    read_only = False
+    read_only = True
     session_only = True
 
     async def run(self, args: PlanParams, ctx: ToolContext) -> ToolResult:

@@ -201,6 +201,14 @@ class TurnStarted(Event):
     type: ClassVar[str] = "turn_started"
     durable: ClassVar[bool] = True
     step: int
+    context_tokens: int = 0  # the request's size, counted before it is sent (a failed request has no reply)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As Event.to_dict, without a zero size (what logs before the field hold)."""
+        raw = super().to_dict()
+        if not raw.get("context_tokens"):
+            raw.pop("context_tokens", None)
+        return raw
 
 
 @dataclass(kw_only=True)
@@ -458,6 +466,14 @@ class TurnEnded(Event):
     type: ClassVar[str] = "turn_ended"
     durable: ClassVar[bool] = True
     status: TurnStatus
+    limit: str = ""  # the limit that stopped it (max steps, max cost, timeout), when one did
+
+    def to_dict(self) -> dict[str, Any]:
+        """As Event.to_dict, without an empty limit (what logs before the field hold)."""
+        raw = super().to_dict()
+        if not raw.get("limit"):
+            raw.pop("limit", None)
+        return raw
 
 
 @dataclass(kw_only=True)

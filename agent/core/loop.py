@@ -68,7 +68,7 @@ async def ask_model(session: SessionHost) -> ModelReply | None:
         tools = [t.schema() for t in session.tools.values()]
         messages = session.context.view(session.history, session.pad)
         context_tokens = session.context.measure(messages, tools)
-        session.emit(TurnStarted(step=session.totals.steps + 1))
+        session.emit(TurnStarted(step=session.totals.steps + 1, context_tokens=context_tokens))
         try:
             reply = await session.model.complete(messages, tools, lambda d: session.emit(AssistantDelta(text=d)))
         except ModelError as err:

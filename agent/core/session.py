@@ -25,7 +25,7 @@ from agent.core.ops import (
 from agent.core.host import ModelFactory, ShellJobs
 from agent.log.writer import SessionLog
 from agent.core.loop import close_open_calls, run_turn
-from agent.context.scratchpad import Scratchpad
+from agent.context.scratchpad import FactNumbers, Scratchpad
 from agent.core.session_git import draft, list_checkpoints, make_commit, rewind
 from agent.core.state import SessionState, Totals
 from agent.core.user_shell import cancel_user_command, start_user_command
@@ -58,8 +58,9 @@ class Session:
         self.shell = ShellJobs()
         self.tool_ctx = ToolContext(
             root=root, default_timeout=settings.command_timeout, syntax_gate=settings.syntax_gate,
-            extra={"scratchpad": self.pad, "sandbox": settings.sandbox, "network": settings.network,
-                   "pass_env": tuple(settings.pass_env), "on_progress": self._index_progress},
+            extra={"scratchpad": self.pad, "fact_numbers": FactNumbers(self.pad), "sandbox": settings.sandbox,
+                   "network": settings.network, "pass_env": tuple(settings.pass_env),
+                   "on_progress": self._index_progress},
         )
         self._events: asyncio.Queue[Event | None] = asyncio.Queue()
         self._approvals: dict[str, asyncio.Future[ResolveApproval]] = {}
@@ -211,7 +212,7 @@ class Session:
         finally:
             if watchdog:
                 watchdog.cancel()
-        self.emit(TurnEnded(status=status))
+        self.emit(TurnEnded(status=status, limit=self.limit_hit))
 
     def _time_up(self) -> None:
         """The --timeout watchdog: stop the turn wherever it is (a tool, a model call)."""
@@ -318,6 +319,6 @@ class Session:
             summary=state.summary, steps=t.steps, input_tokens=t.input_tokens,
             output_tokens=t.output_tokens, cached_tokens=t.cached_tokens, cost=t.cost if t.steps else None,
             files_changed=list(t.files), verified=state.verified, peak_context_tokens=self.context.peak_tokens,
-            compactions=self.context.compactions, limit=self.limit_hit or None, cache_read_tokens=t.cache_read_tokens,
+            compactions=self.context.compactions, limit=state.limit or None, cache_read_tokens=t.cache_read_tokens,
             cache_write_tokens=t.cache_write_tokens,
         )

@@ -12,8 +12,8 @@ from typing import Any
 
 from agent.core.events import (
     AssistantMessage, ContextCompacted, ContextEvicted, Event, FileEdited, ModelSwitched, ModelUsage, NoteAdded,
-    Outcome, PlanUpdated, ReminderAdded, SessionFinished, SessionStarted, ToolCallFinished, TurnEnded, TurnStatus,
-    UserMessage,
+    Outcome, PlanUpdated, ReminderAdded, SessionFinished, SessionStarted, ToolCallFinished, TurnEnded, TurnStarted,
+    TurnStatus, UserMessage,
 )
 from agent.context.scratchpad import Fact, Scratchpad
 
@@ -70,8 +70,8 @@ def apply_context(book: ContextBook, event: Event) -> None:
         book.summary = event.summary
         book.compacted_upto = event.upto_index
         book.compactions += 1
-    elif isinstance(event, AssistantMessage):
-        book.last_tokens = event.context_tokens
+    elif isinstance(event, (TurnStarted, AssistantMessage)) and event.context_tokens:
+        book.last_tokens = event.context_tokens  # a request counts when sent: one that fails still had its size
         book.peak_tokens = max(book.peak_tokens, event.context_tokens)
     elif isinstance(event, ToolCallFinished) and not event.is_error:
         edits = [e["path"] for e in event.data.get("file_edits") or [] if e.get("path")]
@@ -89,6 +89,7 @@ class SessionState:
     pad: Scratchpad = field(default_factory=Scratchpad)
     context: ContextBook = field(default_factory=ContextBook)
     last_status: TurnStatus = TurnStatus.NOT_COMPLETED
+    limit: str = ""  # the limit that stopped a turn of this session, if one did
     summary: str = ""
     verified: bool = False
     model: str = ""
@@ -175,6 +176,7 @@ class SessionState:
     def _on_turn_ended(self, event: TurnEnded) -> None:
         """How the turn ended; an answer without tool calls is its summary."""
         self.last_status = _status(event.status)
+        self.limit = event.limit or self.limit
         if event.status in ANSWERS and self.last_reply is not None:
             self.summary = self.last_reply
 
@@ -182,13 +184,14 @@ class SessionState:
         """The session (re)starts."""
         self.model = event.model
         if event.resumed:  # the outcome so far belongs to the earlier turns, not to the continuation
-            self.summary, self.verified, self.last_status = "", False, TurnStatus.NOT_COMPLETED
+            self.summary, self.verified, self.last_status, self.limit = "", False, TurnStatus.NOT_COMPLETED, ""
 
     def _on_finished(self, event: SessionFinished) -> None:
         """The recorded result (older logs carry summary and `verified` only here)."""
         self.summary = event.summary or self.summary
         self.verified = event.verified
         self.last_status = _status(event.status)
+        self.limit = event.limit or self.limit
 
     def _on_model(self, event: ModelSwitched) -> None:
         """The model switched."""

@@ -199,12 +199,11 @@ def _build(loaded: LoadedLog, tree: Path, rerun_id: str, settings: Any) -> Any:
     limits = {"timeout": None, "max_cost": None, "interactive": True, "max_steps": max(base.max_steps, len(turns) + 5)}
     run_settings = today_settings(loaded, base, limits)
     model = ScriptedModel(turns, name=f"rerun of {loaded.header.get('model', '')}")
-    session = build_session(run_settings, tree, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
-                            model=model, session_id=rerun_id)
     recorded = [e for e in loaded.events if isinstance(e, ApprovalResolved)]
-    session.policy = ReplayPolicy(mode=run_settings.approve, allow=list(run_settings.allow),
-                                  deny=list(run_settings.deny), recorded=recorded)
-    return session
+    policy = ReplayPolicy(mode=run_settings.approve, allow=list(run_settings.allow), deny=list(run_settings.deny),
+                          recorded=recorded)  # Session sets its sandbox, as for any run
+    return build_session(run_settings, tree, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
+                         model=model, session_id=rerun_id, policy=policy)
 
 
 async def _rerun(loaded: LoadedLog, tree: Path, rerun_id: str, settings: Any) -> Comparison:

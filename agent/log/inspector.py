@@ -1,8 +1,8 @@
 """The request inspector: rebuild the exact request of any step from a session log, with the code that built it live.
 
 A blank session (recorded settings, the current tools and prompts, a model that is never called) replays the log's
-events with `agent.resume.replay_events`; before each recorded model reply, `ContextManager.view` gives the messages
-and the tool schemas are taken as `agent.loop.ask_model` takes them. Nothing here writes to the log.
+events with `SessionState.fold` (agent/core/state.py); before each recorded model reply, `ContextManager.view` gives the messages
+and the tool schemas are taken as `agent.core.loop.ask_model` takes them. Nothing here writes to the log.
 """
 from __future__ import annotations
 
@@ -137,10 +137,10 @@ class Replayer:
 
     def advance(self, upto: int) -> None:
         """Apply events[position:upto] (tool calls left open by a crash are closed as resume closes them)."""
-        from agent.log.resume import close_pending, replay_events
+        from agent.log.resume import close_pending
 
         close_pending(self.session)
-        replay_events(self.session, self.loaded.events[self.position:upto])
+        self.session.state.fold(self.loaded.events[self.position:upto])
         self.position = max(self.position, upto)
 
     def request(self, step: int, model: str, usage: dict[str, Any] | None = None) -> Request:
@@ -154,7 +154,7 @@ class Replayer:
 
 def build_request(session: Session, step: int, usage: dict[str, Any] | None = None,
                   tools: list[dict[str, Any]] | None = None) -> Request:
-    """The request `session` sends next, built as `agent.loop.ask_model` builds it (a live session works too)."""
+    """The request `session` sends next, built as `agent.core.loop.ask_model` builds it (a live session works too)."""
     from agent.context.compaction import attach
 
     ctx = attach(session)

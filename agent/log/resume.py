@@ -4,21 +4,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agent.core.events import Event, Notice, ToolCallFinished
+from agent.core.events import Notice, ToolCallFinished
 from agent.log.writer import LoadedLog, LogError, SessionLog, read_log
 from agent.core.state import INTERRUPTED, Totals
 
 if TYPE_CHECKING:
     from agent.backends.base import Model
     from agent.core.session import Session
-
-__all__ = ["INTERRUPTED", "close_interrupted", "close_pending", "load_session", "replay_events"]
-
-
-def replay_events(session: Session, events: list[Event]) -> None:
-    """Fold logged events into the session's state with the live reducer (emits nothing)."""
-    session.state.fold(events)
-
 
 def _interrupted(call_id: str, name: str) -> ToolCallFinished:
     """The result a call left open by a crash gets."""
@@ -102,7 +94,7 @@ def load_session(path: Path, settings_overrides: dict[str, Any] | None = None, m
     sid = loaded.header.get("session_id") or path.stem
     session = build_session(run_settings, root, loaded.header.get("git_head"), None, loaded.header.get("task") or "",
                             model=model, session_id=sid)
-    replay_events(session, loaded.events)
+    session.state.fold(loaded.events)  # the live reducer; emits nothing
     if new_work is not None:  # the settings are this session's own copy, not yet running
         limit_new_work(run_settings, session.state.totals, *new_work)
     if append:  # the resumed SessionStarted clears the earlier turns' outcome (summary, verified, status)

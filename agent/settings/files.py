@@ -1,6 +1,6 @@
 """Config files: `[tool.pith]` in the project's pyproject.toml, `.pith.toml` at the repo root, and the user's
 `~/.config/pith/config.toml`. Flags beat project settings, which beat user settings; what a project may set
-before the user trusts it is decided in agent.settings_load."""
+before the user trusts it is decided in agent.settings.load."""
 from __future__ import annotations
 
 import tomllib

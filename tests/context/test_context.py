@@ -9,7 +9,8 @@ from typing import Any
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.context.manager import MAX_INSTRUCTIONS, ContextManager, project_instructions
+from agent.context.instructions import MAX_INSTRUCTIONS, project_instructions
+from agent.context.manager import ContextManager
 from agent.core.events import AssistantMessage
 from agent.context.scratchpad import Scratchpad
 from agent.core.state import ContextBook

@@ -8,7 +8,8 @@ from typing import Any
 from agent.backends.base import ModelError, ModelReply
 from agent.backends.scripted import ScriptedModel
 from agent.context.compaction import compact_now
-from agent.context.manager import ContextManager, apply_event
+from agent.context.manager import ContextManager
+from agent.core.state import apply_context
 from agent.core.events import ContextCompacted, ContextEvicted
 from agent.log.writer import read_log
 from agent.log.resume import load_session
@@ -146,7 +147,7 @@ def test_resumed_view_equals_live(tmp_path: Path, session_dir: Path) -> None:
                            instructions=live.context.instructions)
     for event in logged:
         if isinstance(event, (ContextEvicted, ContextCompacted)):
-            apply_event(fresh, event)
+            apply_context(fresh.book, event)
     assert fresh.view(live.history, live.pad) == live.context.view(live.history, live.pad)
     assert fresh.compactions == live.context.compactions and fresh.evicted == live.context.evicted
     again = load_session(Path(live.log.path), model=ScriptedModel([]), append=False)

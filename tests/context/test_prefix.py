@@ -70,7 +70,7 @@ async def test_note_at_points_at_code(tmp_path: Path) -> None:
 
 
 def test_instruction_imports_resolve_once(tmp_path: Path) -> None:
-    from agent.context.manager import project_instructions
+    from agent.context.instructions import project_instructions
 
     (tmp_path / "docs").mkdir()
     (tmp_path / "AGENTS.md").write_text("# Rules\nUse tabs.\nStyle: @docs/style.md\n")

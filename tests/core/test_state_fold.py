@@ -13,7 +13,7 @@ import pytest
 
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
-from agent.core.events import ToolCallFinished, TurnStatus
+from agent.core.events import SessionFinished, ToolCallFinished, TurnStatus
 from agent.core.ops import Interrupt, Shutdown, SubmitTurn
 from agent.frontends.headless import run_headless
 from agent.log.writer import read_log
@@ -159,3 +159,19 @@ def test_golden_logs_fold_to_what_resume_rebuilds(log: Path, tmp_path: Path) -> 
     assert called == answered | set(state.pending)
     again = load_session(log, model=ScriptedModel([]), append=False, root=tmp_path)
     assert_same(state, again.state)
+
+
+@pytest.mark.parametrize("log", sorted(GOLDEN.glob("*.jsonl")), ids=lambda p: p.name)
+def test_golden_logs_fold_to_the_results_they_recorded(log: Path) -> None:
+    """Just before each session_finished, the fold equals what the live code of the day wrote into it."""
+    state, checked = SessionState(), 0
+    for event in read_log(log).events:
+        if isinstance(event, SessionFinished):
+            t, book = state.totals, state.context
+            assert (state.last_status, state.summary, state.verified, t.steps, t.input_tokens, t.output_tokens,
+                    t.files, book.compactions, book.peak_tokens) == (
+                event.status, event.summary, event.verified, event.steps, event.input_tokens, event.output_tokens,
+                event.files_changed, event.compactions, event.peak_context_tokens)
+            checked += 1
+        state.apply(event)
+    assert checked

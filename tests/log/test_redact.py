@@ -125,13 +125,12 @@ def test_text_stdout_is_redacted(leaky_session) -> None:  # type: ignore[no-unty
 
 
 def test_resume_sees_the_logged_text(leaky_session) -> None:  # type: ignore[no-untyped-def]
-    from agent.log.resume import replay_events
 
     drive(leaky_session, json_mode=True)
     loaded = read_log(leaky_session.log.path)
     results = [e.text for e in loaded.events if isinstance(e, ToolCallFinished)]
     resumed = session_for(Path(leaky_session.root), [])
-    replay_events(resumed, loaded.events)
+    resumed.state.fold(loaded.events)
     tool_texts = [m["content"] for m in resumed.history if m.get("role") == "tool"]
     assert tool_texts == results  # byte-equal to the log; secrets stay masked there
     assert_clean("\n".join(tool_texts))

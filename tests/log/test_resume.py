@@ -13,7 +13,8 @@ import pytest
 from agent.backends.scripted import ScriptedModel
 from agent.settings.config import Settings
 from agent.log.writer import read_log
-from agent.log.resume import INTERRUPTED, latest_session, load_session
+from agent.core.state import INTERRUPTED
+from agent.log.resume import latest_session, load_session
 from conftest import jsonl, run_pith
 from tests.frontends.test_replay import GOLDEN, call, write_script
 
@@ -24,7 +25,8 @@ def record_demo(repo: Path, session_dir: Path) -> tuple[Any, Path]:
     """Run the bundled demo script in-process; (the live session, its log)."""
     from agent.demo import TASK
     from agent.frontends.headless import run_headless
-    from agent.compose import build_session, find_root
+    from agent.compose import build_session
+    from agent.settings.load import find_root
 
     model = ScriptedModel.from_file(Path(__file__).parents[2] / "agent" / "demo" / "demo_script.jsonl")
     root, head = find_root(repo)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from agent.backends.scripted import ScriptedModel
 from agent.log.writer import read_log
-from agent.log.resume import INTERRUPTED, load_session
+from agent.core.state import INTERRUPTED
+from agent.log.resume import load_session
 from conftest import PITH, make_repo, pith_env, run_pith
 from tests.frontends.test_replay import call, write_script
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.core.events import (
-    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, Notice, Outcome, PlanUpdated,
+    ApprovalResolved, AssistantMessage, ErrorOccurred, Event, FileEdited, Notice, Outcome,
     SessionFinished, ShellRan, ToolCallFinished, ToolCallStarted, UserMessage,
 )
 from agent.core.state import SessionState
@@ -89,7 +89,7 @@ def _totals(state: SessionState, final: SessionFinished | None) -> list[tuple[st
         ("tokens", f"in {t.input_tokens} (cached {t.cache_read_tokens}) out {t.output_tokens}"),
         ("cost", _fmt_cost(t.cost if t.steps else None)),
         ("files changed", ", ".join(t.files) or "none"),
-        ("verified", "yes" if final and final.verified else "no"),
+        ("verified", "yes" if state.verified else "no"),
     ]
 
 
@@ -98,13 +98,10 @@ def build_transcript(loaded: LoadedLog) -> Transcript:
     h = loaded.header
     started: dict[str, ToolCallStarted] = {}
     blocks: list[Block] = []
-    plan: list[str] = []
     final: SessionFinished | None = None
     for event in loaded.events:
         if isinstance(event, ToolCallStarted):
             started[event.call_id] = event
-        elif isinstance(event, PlanUpdated):
-            plan = [_plan_line(s) for s in event.steps]
         elif isinstance(event, SessionFinished):
             final = event
         block = _event_block(event, started)
@@ -113,9 +110,10 @@ def build_transcript(loaded: LoadedLog) -> Transcript:
     meta = [("session", str(h.get("session_id", ""))), ("created", str(h.get("created", ""))),
             ("model", str(h.get("model", ""))), ("repository", str(h.get("root", ""))),
             ("git HEAD", str(h.get("git_head") or "none"))]
+    state = SessionState().fold(loaded.events)
     return Transcript(title=f"pith session {h.get('session_id', '')}", meta=meta, task=str(h.get("task") or ""),
-                      plan=plan, blocks=blocks, result=_totals(SessionState().fold(loaded.events), final),
-                      summary=final.summary if final else "")
+                      plan=[_plan_line(s) for s in state.pad.steps], blocks=blocks, result=_totals(state, final),
+                      summary=state.summary)
 
 
 def _fence(text: str, lang: str = "") -> str:
