@@ -94,6 +94,7 @@ class Event:
 
     type: ClassVar[str] = "event"
     durable: ClassVar[bool]
+    omit_empty: ClassVar[tuple[str, ...]] = ()  # fields added later: left out when empty, so old logs stay as they were
     ts: float = field(default_factory=time.time)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -103,8 +104,12 @@ class Event:
         _EVENTS[cls.type] = cls
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with the event type first."""
-        return {"type": self.type, **dataclasses.asdict(self)}
+        """JSON-ready dict with the event type first; empty `omit_empty` fields are left out."""
+        raw = {"type": self.type, **dataclasses.asdict(self)}
+        for name in self.omit_empty:
+            if not raw.get(name):
+                del raw[name]
+        return raw
 
 
 def event_from_dict(raw: dict[str, Any]) -> Event:
@@ -144,6 +149,7 @@ class UserMessage(Event):
     """What the user typed (`text`, shown as typed) and what pith attached to it (mentions, `!command` output)."""
 
     type: ClassVar[str] = "user_message"
+    omit_empty: ClassVar[tuple[str, ...]] = ("attachment",)
     durable: ClassVar[bool] = True
     text: str
     attachment: str = ""
@@ -152,12 +158,6 @@ class UserMessage(Event):
         """The user message exactly as the model gets it."""
         return f"{self.text}\n\n{self.attachment}" if self.attachment else self.text
 
-    def to_dict(self) -> dict[str, Any]:
-        """As Event.to_dict, without an empty attachment (logs of plain messages stay as they were)."""
-        raw = super().to_dict()
-        if not raw.get("attachment"):
-            raw.pop("attachment", None)
-        return raw
 
 
 @dataclass(kw_only=True)
@@ -199,16 +199,11 @@ class TurnStarted(Event):
     fires once per user message (the log keeps these names)."""
 
     type: ClassVar[str] = "turn_started"
+    omit_empty: ClassVar[tuple[str, ...]] = ("context_tokens",)
     durable: ClassVar[bool] = True
     step: int
     context_tokens: int = 0  # the request's size, counted before it is sent (a failed request has no reply)
 
-    def to_dict(self) -> dict[str, Any]:
-        """As Event.to_dict, without a zero size (what logs before the field hold)."""
-        raw = super().to_dict()
-        if not raw.get("context_tokens"):
-            raw.pop("context_tokens", None)
-        return raw
 
 
 @dataclass(kw_only=True)
@@ -267,6 +262,7 @@ class ToolCallFinished(Event):
     """A tool result: `text` is exactly what the model saw."""
 
     type: ClassVar[str] = "tool_call_finished"
+    omit_empty: ClassVar[tuple[str, ...]] = ("outcome",)
     durable: ClassVar[bool] = True
     call_id: str
     name: str
@@ -276,12 +272,6 @@ class ToolCallFinished(Event):
     data: dict[str, Any] = field(default_factory=dict)
     outcome: Outcome = Outcome.NONE
 
-    def to_dict(self) -> dict[str, Any]:
-        """As Event.to_dict, without an empty outcome (results that did nothing more log as they always did)."""
-        raw = super().to_dict()
-        if not raw.get("outcome"):
-            raw.pop("outcome", None)
-        return raw
 
 
 @dataclass(kw_only=True)
@@ -464,16 +454,11 @@ class TurnEnded(Event):
     """The agent stopped for this user message and waits for the next one (one per user message; see TurnStarted)."""
 
     type: ClassVar[str] = "turn_ended"
+    omit_empty: ClassVar[tuple[str, ...]] = ("limit",)
     durable: ClassVar[bool] = True
     status: TurnStatus
     limit: str = ""  # the limit that stopped it (max steps, max cost, timeout), when one did
 
-    def to_dict(self) -> dict[str, Any]:
-        """As Event.to_dict, without an empty limit (what logs before the field hold)."""
-        raw = super().to_dict()
-        if not raw.get("limit"):
-            raw.pop("limit", None)
-        return raw
 
 
 @dataclass(kw_only=True)
